@@ -1,0 +1,268 @@
+//! Exact time: integer microseconds and reduced rational frame rates.
+//!
+//! Every media time in framex is an `i64` count of microseconds and every frame
+//! rate a reduced `u32/u32` fraction, so frame arithmetic is exact and the same
+//! on every platform. Floats appear only where JSON seconds are read
+//! ([`seconds_to_us`]), once, with a documented rounding rule.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+/// Microseconds per second.
+pub const US_PER_SEC: i64 = 1_000_000;
+
+/// The largest frame rate accepted, in frames per second.
+pub const MAX_FPS: u32 = 1000;
+
+/// The largest media time accepted, in seconds (about 116 days). Larger values
+/// are almost certainly a unit mistake (milliseconds given as seconds).
+pub const MAX_SECONDS: f64 = 10_000_000.0;
+
+/// A frame rate as a reduced fraction `num/den` frames per second.
+///
+/// Serialized as the string `"num/den"` (e.g. `"30000/1001"`, `"30/1"`), which
+/// is also the exact form ffmpeg accepts for `-r` and `fps=`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Fps {
+    num: u32,
+    den: u32,
+}
+
+impl Fps {
+    /// Builds a reduced rate, or `None` when either part is zero.
+    pub fn new(num: u32, den: u32) -> Option<Self> {
+        if num == 0 || den == 0 {
+            return None;
+        }
+        let g = gcd(u64::from(num), u64::from(den)) as u32;
+        Some(Self {
+            num: num / g,
+            den: den / g,
+        })
+    }
+
+    /// The numerator (frames).
+    pub fn num(self) -> u32 {
+        self.num
+    }
+
+    /// The denominator (seconds).
+    pub fn den(self) -> u32 {
+        self.den
+    }
+
+    /// The rate as a float, for display only.
+    pub fn as_f64(self) -> f64 {
+        f64::from(self.num) / f64::from(self.den)
+    }
+
+    /// Parses `"num/den"` or a plain decimal such as `"30"` or `"29.97"`.
+    pub fn parse(text: &str) -> Option<Self> {
+        let text = text.trim();
+        if let Some((n, d)) = text.split_once('/') {
+            let num = n.trim().parse::<u32>().ok()?;
+            let den = d.trim().parse::<u32>().ok()?;
+            return Self::new(num, den);
+        }
+        Self::from_f64(text.parse::<f64>().ok()?)
+    }
+
+    /// Converts a JSON number to a rate. The rounding rule, documented in the
+    /// composition format: a whole number is `n/1`; a value within 0.001 of an
+    /// NTSC rate `k·1000/1001` is that rate (29.97 → 30000/1001); anything else
+    /// is rounded to the nearest thousandth (12.5 → 25/2).
+    pub fn from_f64(value: f64) -> Option<Self> {
+        if !value.is_finite() || value <= 0.0 || value > f64::from(MAX_FPS) {
+            return None;
+        }
+        let whole = value.round();
+        if (value - whole).abs() < 1e-9 {
+            return Self::new(whole as u32, 1);
+        }
+        let ntsc = (value * 1001.0 / 1000.0).round();
+        if ntsc >= 1.0 && (ntsc * 1000.0 / 1001.0 - value).abs() < 1e-3 {
+            return Self::new(ntsc as u32 * 1000, 1001);
+        }
+        let milli = (value * 1000.0).round();
+        if milli < 1.0 {
+            return None;
+        }
+        Self::new(milli as u32, 1000)
+    }
+
+    /// The exact source time of frame `index` of a range starting at `start_us`,
+    /// rounded down to the microsecond.
+    pub fn frame_time_us(self, start_us: i64, index: u64) -> i64 {
+        let offset = i128::from(index) * i128::from(self.den) * i128::from(US_PER_SEC)
+            / i128::from(self.num);
+        start_us + offset as i64
+    }
+
+    /// Number of frames in `duration_us`: `ceil(duration × fps)`, exactly.
+    ///
+    /// Frame `j` sits at `j/fps`; the frames inside `[0, duration)` are those
+    /// with `j/fps < duration`, which is `ceil(duration × fps)` of them.
+    pub fn frames_in(self, duration_us: i64) -> u64 {
+        if duration_us <= 0 {
+            return 0;
+        }
+        let n = i128::from(duration_us) * i128::from(self.num);
+        let d = i128::from(self.den) * i128::from(US_PER_SEC);
+        ((n + d - 1) / d) as u64
+    }
+
+    /// Whole frame periods that fit in `duration_us`: `floor(duration × fps)`.
+    pub fn whole_frames_in(self, duration_us: i64) -> u64 {
+        if duration_us <= 0 {
+            return 0;
+        }
+        let n = i128::from(duration_us) * i128::from(self.num);
+        (n / (i128::from(self.den) * i128::from(US_PER_SEC))) as u64
+    }
+
+    /// The exact number of frame periods between two times, if it is whole:
+    /// `(b − a) × fps` when that is an integer, else `None` (off the grid).
+    pub fn whole_frames_between(self, a_us: i64, b_us: i64) -> Option<i64> {
+        let n = i128::from(b_us - a_us) * i128::from(self.num);
+        let d = i128::from(self.den) * i128::from(US_PER_SEC);
+        (n % d == 0).then(|| (n / d) as i64)
+    }
+
+    /// The phase of `t_us` on this rate's frame grid, in units of
+    /// `1/(den·10⁶)` frame: two times lie on one grid exactly when their phases
+    /// are equal.
+    pub fn grid_phase(self, t_us: i64) -> i64 {
+        let d = i128::from(self.den) * i128::from(US_PER_SEC);
+        (i128::from(t_us) * i128::from(self.num)).rem_euclid(d) as i64
+    }
+}
+
+impl fmt::Display for Fps {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.num, self.den)
+    }
+}
+
+impl Serialize for Fps {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Fps {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        Fps::parse(&text)
+            .ok_or_else(|| serde::de::Error::custom(format!("invalid frame rate {text:?}")))
+    }
+}
+
+/// Converts JSON seconds to integer microseconds: rounded to the nearest
+/// microsecond, halves away from zero. `None` for non-finite or out-of-range
+/// values (beyond ±[`MAX_SECONDS`]).
+pub fn seconds_to_us(seconds: f64) -> Option<i64> {
+    if !seconds.is_finite() || seconds.abs() > MAX_SECONDS {
+        return None;
+    }
+    Some((seconds * US_PER_SEC as f64).round() as i64)
+}
+
+/// Formats microseconds as seconds with exactly six decimals (`"12.500000"`),
+/// the form handed to ffmpeg and shown to people: exact, never a float artefact.
+pub fn format_us(us: i64) -> String {
+    let sign = if us < 0 { "-" } else { "" };
+    let abs = us.unsigned_abs();
+    format!(
+        "{sign}{}.{:06}",
+        abs / US_PER_SEC as u64,
+        abs % US_PER_SEC as u64
+    )
+}
+
+fn gcd(mut a: u64, mut b: u64) -> u64 {
+    while b != 0 {
+        (a, b) = (b, a % b);
+    }
+    a
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fps(n: u32, d: u32) -> Fps {
+        Fps::new(n, d).unwrap()
+    }
+
+    #[test]
+    fn rates_are_reduced() {
+        assert_eq!(fps(60, 2), fps(30, 1));
+        assert_eq!(fps(30000, 1001).to_string(), "30000/1001");
+        assert_eq!(Fps::new(0, 1), None);
+        assert_eq!(Fps::new(1, 0), None);
+    }
+
+    #[test]
+    fn float_rates_follow_the_documented_rule() {
+        assert_eq!(Fps::from_f64(30.0), Some(fps(30, 1)));
+        assert_eq!(Fps::from_f64(29.97), Some(fps(30000, 1001)));
+        assert_eq!(Fps::from_f64(23.976), Some(fps(24000, 1001)));
+        assert_eq!(Fps::from_f64(59.94), Some(fps(60000, 1001)));
+        assert_eq!(Fps::from_f64(12.5), Some(fps(25, 2)));
+        assert_eq!(Fps::from_f64(0.0), None);
+        assert_eq!(Fps::from_f64(-1.0), None);
+        assert_eq!(Fps::from_f64(1000.5), None);
+        assert_eq!(Fps::from_f64(f64::NAN), None);
+        assert_eq!(Fps::parse("30000/1001"), Some(fps(30000, 1001)));
+        assert_eq!(Fps::parse(" 24 "), Some(fps(24, 1)));
+        assert_eq!(Fps::parse("24/0"), None);
+        assert_eq!(Fps::parse("abc"), None);
+    }
+
+    #[test]
+    fn frame_counts_are_exact() {
+        // 10 s at 29.97 fps: 299.7 → 300 frames.
+        assert_eq!(fps(30000, 1001).frames_in(10 * US_PER_SEC), 300);
+        // 2.05 s at 30 fps is 61.5 frames → 62, not the float artefact 61.4999….
+        assert_eq!(fps(30, 1).frames_in(seconds_to_us(2.05).unwrap()), 62);
+        assert_eq!(fps(30, 1).frames_in(2 * US_PER_SEC), 60);
+        assert_eq!(fps(30, 1).frames_in(1), 1);
+        assert_eq!(fps(30, 1).frames_in(0), 0);
+        assert_eq!(fps(30, 1).frames_in(-5), 0);
+        // One microsecond past a whole frame boundary needs one more frame.
+        assert_eq!(fps(25, 1).frames_in(40_001), 2);
+        assert_eq!(fps(25, 1).frames_in(40_000), 1);
+        // A very long range does not overflow.
+        assert_eq!(
+            fps(1000, 1).frames_in(seconds_to_us(MAX_SECONDS).unwrap()),
+            10_000_000_000
+        );
+    }
+
+    #[test]
+    fn frame_times_and_grids() {
+        let ntsc = fps(30000, 1001);
+        assert_eq!(ntsc.frame_time_us(0, 1), 33_366);
+        assert_eq!(ntsc.frame_time_us(1_000_000, 30), 2_001_000);
+        assert_eq!(fps(24, 1).whole_frames_between(0, 1_000_000), Some(24));
+        assert_eq!(fps(24, 1).whole_frames_between(0, 500_000), Some(12));
+        assert_eq!(fps(24, 1).whole_frames_between(0, 100_000), None);
+        assert_eq!(ntsc.whole_frames_between(0, 7_500_000), None);
+        assert_eq!(ntsc.whole_frames_between(0, 1_001_000), Some(30));
+        assert_eq!(fps(24, 1).grid_phase(0), fps(24, 1).grid_phase(500_000));
+        assert_ne!(fps(24, 1).grid_phase(0), fps(24, 1).grid_phase(100_000));
+        assert_eq!(fps(24, 1).grid_phase(-500_000), 0);
+    }
+
+    #[test]
+    fn seconds_round_to_the_nearest_microsecond() {
+        assert_eq!(seconds_to_us(12.5), Some(12_500_000));
+        assert_eq!(seconds_to_us(0.0000005), Some(1));
+        assert_eq!(seconds_to_us(0.0000004), Some(0));
+        assert_eq!(seconds_to_us(f64::INFINITY), None);
+        assert_eq!(seconds_to_us(1e300), None);
+        assert_eq!(format_us(12_500_000), "12.500000");
+        assert_eq!(format_us(-1), "-0.000001");
+    }
+}

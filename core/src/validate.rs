@@ -1,0 +1,242 @@
+//! Validation: from what the composition says to exact, checked elements.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::composition::{Composition, ElementInput, FpsInput, ImageFormat, Transfer};
+use crate::error::{ElementError, Field, PlanError, Problem};
+use crate::request::SourceFacts;
+use crate::time::{format_us, seconds_to_us, Fps, MAX_FPS};
+
+/// The most bytes an id may have.
+pub const MAX_ID_BYTES: usize = 128;
+
+/// The most elements one composition may have.
+pub const MAX_ELEMENTS: usize = 200_000;
+
+/// Ids that would clash with files the executor writes next to element
+/// directories.
+pub const RESERVED_IDS: &[&str] = &["framex-report.json"];
+
+/// A validated element: integer time, rational fps, known format.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Element {
+    /// Unique, safe as a directory name.
+    pub id: String,
+    /// The `src` as written.
+    pub src: String,
+    /// Start in the source, microseconds.
+    pub start_us: i64,
+    /// Duration, microseconds (> 0).
+    pub duration_us: i64,
+    /// Frame rate.
+    pub fps: Fps,
+    /// Image format.
+    pub format: ImageFormat,
+    /// SDR→HDR transfer, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transfer: Option<Transfer>,
+}
+
+/// Validates every element; all problems are reported, not just the first.
+pub fn validate(
+    composition: &Composition,
+    sources: &BTreeMap<String, SourceFacts>,
+) -> Result<Vec<Element>, PlanError> {
+    let count = composition.elements.len();
+    if count > MAX_ELEMENTS {
+        return Err(PlanError::TooManyElements {
+            count: count as u64,
+            max: MAX_ELEMENTS as u64,
+        });
+    }
+    let mut errors = Vec::new();
+    let mut elements = Vec::with_capacity(count);
+    let mut first_with_id: BTreeMap<&str, u32> = BTreeMap::new();
+    for (index, input) in composition.elements.iter().enumerate() {
+        let index = index as u32;
+        let mut fail = |field, problem| {
+            errors.push(ElementError {
+                index,
+                id: input.id.clone(),
+                field,
+                problem,
+            })
+        };
+        if let Err(problem) = check_id(&input.id) {
+            fail(Field::Id, problem);
+        } else if let Some(&first) = first_with_id.get(input.id.as_str()) {
+            fail(Field::Id, Problem::DuplicateId { first });
+        } else {
+            first_with_id.insert(&input.id, index);
+        }
+        match check_element(input, sources.get(&input.src)) {
+            Ok(element) => elements.push(element),
+            Err(problems) => problems.into_iter().for_each(|(f, p)| fail(f, p)),
+        }
+    }
+    if errors.is_empty() {
+        Ok(elements)
+    } else {
+        Err(PlanError::Invalid(errors))
+    }
+}
+
+/// Checks that an id is usable as a directory name on any platform.
+pub fn check_id(id: &str) -> Result<(), Problem> {
+    let unsafe_id = |reason: &str| {
+        Err(Problem::UnsafeId {
+            reason: reason.to_string(),
+        })
+    };
+    if id.is_empty() {
+        return Err(Problem::EmptyId);
+    }
+    if id.len() > MAX_ID_BYTES {
+        return unsafe_id(&format!("longer than {MAX_ID_BYTES} bytes"));
+    }
+    if id == "." || id == ".." {
+        return unsafe_id("is a relative path component");
+    }
+    if let Some(c) = id
+        .chars()
+        .find(|c| matches!(c, '/' | '\\' | ':' | '*' | '?' | '"' | '<' | '>' | '|'))
+    {
+        return unsafe_id(&format!("contains {c:?}"));
+    }
+    if id.chars().any(char::is_control) {
+        return unsafe_id("contains a control character");
+    }
+    if id.starts_with('.') {
+        return unsafe_id("starts with '.'");
+    }
+    if id.ends_with('.') || id.ends_with(' ') || id.starts_with(' ') {
+        return unsafe_id("starts or ends with a space, or ends with '.'");
+    }
+    let stem = id.split('.').next().unwrap_or(id).to_ascii_lowercase();
+    let windows_device = matches!(stem.as_str(), "con" | "prn" | "aux" | "nul")
+        || ((stem.starts_with("com") || stem.starts_with("lpt"))
+            && stem.len() == 4
+            && stem.as_bytes()[3].is_ascii_digit());
+    if windows_device || RESERVED_IDS.contains(&id) {
+        return unsafe_id("is a reserved name");
+    }
+    Ok(())
+}
+
+fn check_element(
+    input: &ElementInput,
+    facts: Option<&SourceFacts>,
+) -> Result<Element, Vec<(Field, Problem)>> {
+    let mut problems = Vec::new();
+    if input.src.is_empty() {
+        problems.push((Field::Src, Problem::EmptySource));
+    }
+    let start_us = match seconds_to_us(input.media_start) {
+        None => {
+            problems.push((Field::MediaStart, time_out_of_range(input.media_start)));
+            None
+        }
+        Some(us) if us < 0 || input.media_start < 0.0 => {
+            let value = input.media_start.to_string();
+            problems.push((Field::MediaStart, Problem::NegativeStart { value }));
+            None
+        }
+        Some(us) => Some(us),
+    };
+    let duration_us = match seconds_to_us(input.duration) {
+        None => {
+            problems.push((Field::Duration, time_out_of_range(input.duration)));
+            None
+        }
+        Some(us) if us <= 0 => {
+            let value = input.duration.to_string();
+            problems.push((Field::Duration, Problem::NonPositiveDuration { value }));
+            None
+        }
+        Some(us) => Some(us),
+    };
+    let fps = match &input.fps {
+        FpsInput::Number(n) => Fps::from_f64(*n),
+        FpsInput::Text(t) => Fps::parse(t),
+    }
+    .filter(|f| f.num() <= MAX_FPS * f.den());
+    if fps.is_none() {
+        let value = input.fps.to_string();
+        problems.push((Field::Fps, Problem::InvalidFps { value }));
+    }
+    let format = ImageFormat::parse(&input.format);
+    if format.is_none() {
+        let value = input.format.clone();
+        problems.push((Field::Format, Problem::UnknownFormat { value }));
+    }
+    let transfer = match &input.sdr_to_hdr_transfer {
+        None => Some(None),
+        Some(t) => Transfer::parse(t).map(Some),
+    };
+    if transfer.is_none() {
+        let value = input.sdr_to_hdr_transfer.clone().unwrap_or_default();
+        problems.push((Field::SdrToHdrTransfer, Problem::UnknownTransfer { value }));
+    }
+    if let (Some(start), Some(end)) = (start_us, facts.and_then(|f| f.duration_us)) {
+        if start >= end {
+            problems.push((
+                Field::MediaStart,
+                Problem::StartPastEnd {
+                    start: format_us(start),
+                    source_duration: format_us(end),
+                },
+            ));
+        }
+    }
+    match (start_us, duration_us, fps, format, transfer) {
+        (Some(start_us), Some(duration_us), Some(fps), Some(format), Some(transfer))
+            if problems.is_empty() =>
+        {
+            Ok(Element {
+                id: input.id.clone(),
+                src: input.src.clone(),
+                start_us,
+                duration_us,
+                fps,
+                format,
+                transfer,
+            })
+        }
+        _ => Err(problems),
+    }
+}
+
+fn time_out_of_range(value: f64) -> Problem {
+    Problem::TimeOutOfRange {
+        value: value.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_that_are_not_directory_names_are_refused() {
+        for bad in [
+            "", ".", "..", "../x", "a/b", "a\\b", "a\0b", "tab\t", ".hidden", "con", "CON.txt",
+            "lpt1", "x.", " x", "a:b",
+        ] {
+            assert!(check_id(bad).is_err(), "{bad:?} should be refused");
+        }
+        assert!(check_id(&"x".repeat(129)).is_err());
+        for good in [
+            "bg-1",
+            "title",
+            "scene_2.clip",
+            "x".repeat(128).as_str(),
+            "console",
+            "é",
+        ] {
+            assert!(check_id(good).is_ok(), "{good:?} should be accepted");
+        }
+    }
+}
