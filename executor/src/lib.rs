@@ -1,0 +1,1 @@
+//! framex-executor (work in progress).

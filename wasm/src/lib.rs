@@ -1,0 +1,2 @@
+//! WebAssembly bindings of framex-core (work in progress).
+#![forbid(unsafe_code)]
