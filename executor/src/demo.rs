@@ -1,0 +1,229 @@
+//! `framex demo`: sample clips made with lavfi, a composition full of
+//! repeats, a cold and a warm run, and what each saving was worth.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde_json::json;
+
+use crate::report::Report;
+
+/// Clip sizes: full (1080p loop) or small (for tests).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DemoSize {
+    /// A 1080p loop, a 640×360 VFR clip and an alpha clip.
+    Full,
+    /// Everything at 320×240 and short.
+    Small,
+}
+
+struct Clip {
+    name: &'static str,
+    args: Vec<String>,
+}
+
+fn clips(size: DemoSize) -> Vec<Clip> {
+    let (big, mid, dur) = match size {
+        DemoSize::Full => ("1920x1080", "640x360", 4),
+        DemoSize::Small => ("320x240", "320x240", 2),
+    };
+    let s = |items: &[&str]| items.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    vec![
+        Clip {
+            name: "loop_cfr.mp4",
+            args: [
+                s(&["-f", "lavfi", "-i"]),
+                vec![format!("testsrc2=size={big}:rate=30")],
+                s(&[
+                    "-t",
+                    &dur.to_string(),
+                    "-pix_fmt",
+                    "yuv420p",
+                    "-c:v",
+                    "libx264",
+                    "-g",
+                    "30",
+                ]),
+            ]
+            .concat(),
+        },
+        Clip {
+            // Frames 20–40 dropped and later ones jittered: a variable frame rate.
+            name: "talk_vfr.mp4",
+            args: [
+                s(&["-f", "lavfi", "-i"]),
+                vec![format!("testsrc2=size={mid}:rate=30")],
+                s(&["-t", &(dur + 2).to_string()]),
+                s(&[
+                    "-vf",
+                    "select='not(between(n,20,40))',setpts='PTS+if(gt(N,10),0.01/TB,0)'",
+                ]),
+                s(&["-fps_mode", "vfr", "-pix_fmt", "yuv420p", "-c:v", "libx264"]),
+            ]
+            .concat(),
+        },
+        Clip {
+            name: "logo_alpha.webm",
+            args: [
+                s(&["-f", "lavfi", "-i"]),
+                vec![
+                    "testsrc2=size=320x240:rate=30,format=yuva420p,colorchannelmixer=aa=0.5"
+                        .to_string(),
+                ],
+                s(&[
+                    "-t",
+                    "2",
+                    "-c:v",
+                    "libvpx-vp9",
+                    "-pix_fmt",
+                    "yuva420p",
+                    "-b:v",
+                    "500k",
+                ]),
+            ]
+            .concat(),
+        },
+    ]
+}
+
+/// Makes the sample clips in `dir/clips` (kept between runs) and writes
+/// `dir/composition.json`. Returns the composition's path.
+pub fn prepare_demo(ffmpeg: &Path, dir: &Path, size: DemoSize) -> Result<PathBuf, String> {
+    let clips_dir = dir.join("clips");
+    std::fs::create_dir_all(&clips_dir).map_err(|e| format!("{}: {e}", clips_dir.display()))?;
+    for clip in clips(size) {
+        let path = clips_dir.join(clip.name);
+        if path.is_file() {
+            continue;
+        }
+        let tmp = clips_dir.join(format!("partial-{}", clip.name));
+        let output = Command::new(ffmpeg)
+            .args(["-nostdin", "-v", "error", "-y"])
+            .args(&clip.args)
+            .arg(&tmp)
+            .output()
+            .map_err(|e| format!("cannot run {}: {e}", ffmpeg.display()))?;
+        if !output.status.success() {
+            return Err(format!(
+                "making {} failed: {}",
+                clip.name,
+                String::from_utf8_lossy(&output.stderr)
+            ));
+        }
+        std::fs::rename(&tmp, &path).map_err(|e| format!("{}: {e}", path.display()))?;
+    }
+    let d = if size == DemoSize::Full { 4.0 } else { 2.0 };
+    let el = |id: &str,
+              src: &str,
+              start: f64,
+              duration: f64,
+              fps: serde_json::Value,
+              format: &str| {
+        json!({"id": id, "src": src, "mediaStart": start, "duration": duration, "fps": fps, "format": format})
+    };
+    // A short ad of four scenes: the same background loop in every scene, a
+    // talk cut into overlapping trims, a logo placed twice, and a thumbnail.
+    let composition = json!({"elements": [
+        el("scene1-bg", "clips/loop_cfr.mp4", 0.0, d, json!(30), "png"),
+        el("scene2-bg", "clips/loop_cfr.mp4", 0.0, d, json!(30), "png"),
+        el("scene3-bg", "clips/loop_cfr.mp4", 0.0, d, json!(30), "png"),
+        el("scene4-bg", "clips/loop_cfr.mp4", 0.0, d, json!(30), "png"),
+        el("talk-intro", "clips/talk_vfr.mp4", 0.0, d / 2.0 + 1.0, json!(24), "png"),
+        el("talk-quote", "clips/talk_vfr.mp4", 1.0, d / 2.0 + 1.0, json!(24), "png"),
+        el("talk-outro", "clips/talk_vfr.mp4", 2.0, d / 2.0, json!(24), "png"),
+        el("talk-thumb", "clips/talk_vfr.mp4", 0.5, 1.0, json!("30000/1001"), "jpeg"),
+        el("logo-open", "clips/logo_alpha.webm", 0.0, 2.0, json!(30), "png"),
+        el("logo-close", "clips/logo_alpha.webm", 0.0, 2.0, json!(30), "png"),
+        el("bg-slowmo-60", "clips/loop_cfr.mp4", 1.0, d / 2.0, json!(60), "jpeg"),
+    ]});
+    let path = dir.join("composition.json");
+    let text = serde_json::to_string_pretty(&composition).expect("json");
+    std::fs::write(&path, text).map_err(|e| format!("{}: {e}", path.display()))?;
+    Ok(path)
+}
+
+/// The side-by-side table of a cold and a warm run.
+pub fn demo_table(cold: &Report, warm: &Report, naive_frames: u64) -> String {
+    let (c, w) = (&cold.metrics, &warm.metrics);
+    let mut out = String::new();
+    let row = |out: &mut String, name: &str, a: String, b: String| {
+        let _ = writeln!(out, "  {name:<28} {a:>12} {b:>12}");
+    };
+    row(&mut out, "", "cold".into(), "warm".into());
+    let secs = |ms: u64| format!("{:.2} s", ms as f64 / 1000.0);
+    row(
+        &mut out,
+        "wall time",
+        secs(c.phases.total_ms),
+        secs(w.phases.total_ms),
+    );
+    row(
+        &mut out,
+        "ffmpeg runs",
+        c.ffmpeg_runs.to_string(),
+        w.ffmpeg_runs.to_string(),
+    );
+    row(
+        &mut out,
+        "frames extracted",
+        c.frames_extracted.to_string(),
+        w.frames_extracted.to_string(),
+    );
+    row(
+        &mut out,
+        "frames linked into place",
+        c.frames_linked.to_string(),
+        w.frames_linked.to_string(),
+    );
+    let hits = |m: &crate::Metrics| format!("{}/{}", m.cache_hits, m.unique_works);
+    row(&mut out, "cache hits (unique works)", hits(c), hits(w));
+    let mb = |b: u64| format!("{:.1} MB", b as f64 / 1e6);
+    row(
+        &mut out,
+        "bytes written",
+        mb(c.bytes_written),
+        mb(w.bytes_written),
+    );
+    let _ = writeln!(out);
+    let _ = writeln!(
+        out,
+        "  {} elements ask for {} frames; one ffmpeg run per element would extract all {naive_frames}.",
+        c.elements, c.frames_requested
+    );
+    let _ = writeln!(
+        out,
+        "  dedupe:   {} elements reuse another's work ({} unique works)",
+        c.dedupe_hits, c.unique_works
+    );
+    let _ = writeln!(
+        out,
+        "  superset: {} group(s) of overlapping trims extracted once ({} ffmpeg runs for {} unique works)",
+        c.superset_groups, c.ffmpeg_runs, c.unique_works
+    );
+    let saved = naive_frames.saturating_sub(c.frames_extracted);
+    let percent = if naive_frames > 0 {
+        100.0 * saved as f64 / naive_frames as f64
+    } else {
+        0.0
+    };
+    let _ = writeln!(
+        out,
+        "  cold run: {} frames extracted instead of {naive_frames} ({percent:.0}% saved)",
+        c.frames_extracted
+    );
+    let speed = if w.phases.total_ms > 0 {
+        format!(
+            "{:.0}× faster",
+            c.phases.total_ms as f64 / w.phases.total_ms as f64
+        )
+    } else {
+        "instant".into()
+    };
+    let _ = writeln!(
+        out,
+        "  cache:    the warm run extracted {} frames and ran ffmpeg {} times ({speed})",
+        w.frames_extracted, w.ffmpeg_runs
+    );
+    out
+}

@@ -1,0 +1,113 @@
+//! The run report: per-element results and metrics (`framex-report.json`).
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+/// Name of the report file written next to the element directories.
+pub const REPORT_FILE: &str = "framex-report.json";
+
+/// What a run did.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Report {
+    /// Per element id.
+    pub elements: BTreeMap<String, ElementReport>,
+    /// Counts and phase times.
+    pub metrics: Metrics,
+}
+
+/// One element's outcome.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ElementReport {
+    /// `ok` or `error`.
+    pub status: Status,
+    /// Frames in its directory.
+    pub frames: u64,
+    /// Its directory (absolute), when it succeeded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dir: Option<String>,
+    /// Its role in the plan (`leader`, `duplicate of <id>`, `superset member of <unit>`, `cache hit`).
+    pub role: String,
+    /// The unit that extracted its frames, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unit: Option<String>,
+    /// Its frames came from the cache.
+    pub cache_hit: bool,
+    /// What went wrong.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// A stable kind for the error (`source_missing`, `ffmpeg_failed`, …).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_kind: Option<String>,
+    /// Whether trying again might help.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retryable: Option<bool>,
+}
+
+/// Success or failure.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    /// Every frame is in place.
+    #[default]
+    Ok,
+    /// See `error`.
+    Error,
+}
+
+/// Counts and phase times of a run.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Metrics {
+    /// Elements in the composition.
+    pub elements: u64,
+    /// Distinct dedupe keys planned.
+    pub unique_works: u64,
+    /// Elements served by another element's work.
+    pub dedupe_hits: u64,
+    /// Units covering more than one unique work.
+    pub superset_groups: u64,
+    /// Unique works found in the cache.
+    pub cache_hits: u64,
+    /// Unique works not found in the cache.
+    pub cache_misses: u64,
+    /// ffmpeg processes spawned.
+    pub ffmpeg_runs: u64,
+    /// Frames the elements asked for.
+    pub frames_requested: u64,
+    /// Frames ffmpeg wrote.
+    pub frames_extracted: u64,
+    /// Frames hard-linked (or copied) into element directories.
+    pub frames_linked: u64,
+    /// Frame bytes ffmpeg wrote.
+    pub bytes_written: u64,
+    /// Phase times.
+    pub phases: Phases,
+}
+
+/// Wall time per phase, milliseconds.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Phases {
+    /// Resolving and probing sources.
+    pub probe_ms: u64,
+    /// Planning and cache lookup.
+    pub plan_ms: u64,
+    /// Running ffmpeg and checking its output.
+    pub extract_ms: u64,
+    /// Publishing cache entries.
+    pub publish_ms: u64,
+    /// Filling element directories.
+    pub fanout_ms: u64,
+    /// The whole run.
+    pub total_ms: u64,
+}
+
+impl Report {
+    /// Whether every element succeeded.
+    pub fn all_ok(&self) -> bool {
+        self.elements.values().all(|e| e.status == Status::Ok)
+    }
+}

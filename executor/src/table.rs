@@ -1,0 +1,112 @@
+//! Readable tables for people: the plan, and a run's summary.
+
+use std::fmt::Write as _;
+
+use framex_core::{format_us, Plan};
+
+use crate::report::Report;
+use crate::run::role_text;
+
+/// The plan as text: totals, units, then elements.
+pub fn plan_table(plan: &Plan) -> String {
+    let t = &plan.totals;
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{} elements → {} unique works ({} dedupe hits, {} cache hits) → {} extraction units ({} superset groups)",
+        t.elements, t.unique_works, t.dedupe_hits, t.cache_hits, t.units, t.superset_groups
+    );
+    let percent = if t.frames_requested > 0 {
+        100.0 * t.frames_saved as f64 / t.frames_requested as f64
+    } else {
+        0.0
+    };
+    let _ = writeln!(
+        out,
+        "frames requested {}, to extract {}, saved {} ({percent:.1}%)\n",
+        t.frames_requested, t.frames_to_extract, t.frames_saved
+    );
+    let _ = writeln!(
+        out,
+        "{:<5} {:<28} {:>12} {:>11} {:>6} {:>7}  members",
+        "unit", "source", "start (s)", "fps", "format", "frames"
+    );
+    for u in &plan.units {
+        let members: Vec<String> = u
+            .members
+            .iter()
+            .map(|m| format!("{}[{}+{}]", m.leader, m.slice.offset, m.slice.count))
+            .collect();
+        let _ = writeln!(
+            out,
+            "{:<5} {:<28} {:>12} {:>11} {:>6} {:>7}  {}",
+            u.id,
+            shorten(&u.src, 28),
+            format_us(u.start_us),
+            u.fps.to_string(),
+            u.format.as_str(),
+            u.frame_count,
+            members.join(" ")
+        );
+    }
+    let _ = writeln!(
+        out,
+        "\n{:<24} {:<30} {:<5} {:>8} {:>7}  cache key",
+        "element", "role", "unit", "offset", "frames"
+    );
+    for a in &plan.assignments {
+        let _ = writeln!(
+            out,
+            "{:<24} {:<30} {:<5} {:>8} {:>7}  {}",
+            shorten(&a.element_id, 24),
+            shorten(&role_text(&a.role), 30),
+            a.unit.as_deref().unwrap_or("-"),
+            a.slice.offset,
+            a.slice.count,
+            &a.cache_key[..16]
+        );
+    }
+    out
+}
+
+/// One line per element and the metrics of a run.
+pub fn report_summary(report: &Report) -> String {
+    let mut out = String::new();
+    for (id, e) in &report.elements {
+        match &e.error {
+            None => {
+                let _ = writeln!(out, "ok     {id:<24} {:>6} frames  {}", e.frames, e.role);
+            }
+            Some(err) => {
+                let _ = writeln!(out, "error  {id:<24} {err}");
+            }
+        }
+    }
+    let m = &report.metrics;
+    let _ = writeln!(
+        out,
+        "\n{} elements, {} unique works, {} dedupe hits, {} superset groups; cache {} hits / {} misses",
+        m.elements, m.unique_works, m.dedupe_hits, m.superset_groups, m.cache_hits, m.cache_misses
+    );
+    let _ = writeln!(
+        out,
+        "{} ffmpeg runs, {} frames extracted, {} linked, {} bytes written, {} ms",
+        m.ffmpeg_runs, m.frames_extracted, m.frames_linked, m.bytes_written, m.phases.total_ms
+    );
+    out
+}
+
+fn shorten(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_string();
+    }
+    let tail: String = text
+        .chars()
+        .rev()
+        .take(max - 1)
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
+    format!("…{tail}")
+}
