@@ -7,6 +7,7 @@
 //! The `framex` binary is its command line.
 #![warn(missing_docs)]
 
+pub mod bench;
 pub mod cache;
 pub mod demo;
 pub mod error;

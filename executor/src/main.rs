@@ -104,6 +104,28 @@ enum Command {
         #[command(flatten)]
         cache: CacheDirArg,
     },
+    /// Measure: each scenario naive, as one hand-written ffmpeg command, and
+    /// through framex cold and warm; medians and ratios side by side.
+    Bench {
+        /// Small media (320×240, 4 s) for a quick run.
+        #[arg(long)]
+        quick: bool,
+        /// Repetitions per measurement (the median is reported).
+        #[arg(long, default_value_t = 3)]
+        repeat: usize,
+        /// Only these scenarios (single, dup3, overlap, mixed, vfr, upsample).
+        #[arg(long = "scenario")]
+        scenarios: Vec<String>,
+        /// Working directory (default: framex-bench in the temporary directory).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+        /// ffmpeg processes at once (default: CPU cores).
+        #[arg(long, short)]
+        jobs: Option<usize>,
+        /// Print the results as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Serve the browser preview page on 127.0.0.1.
     Preview {
         /// Port (0 picks a free one).
@@ -305,6 +327,37 @@ async fn dispatch(cli: Cli) -> Result<ExitCode, String> {
         Command::Cache { action, cache } => {
             let root = cache.cache_dir.unwrap_or_else(default_cache_dir);
             cache_command(&root, action)
+        }
+        Command::Bench {
+            quick,
+            repeat,
+            scenarios,
+            dir,
+            jobs,
+            json,
+        } => {
+            let options = framex_executor::bench::BenchOptions {
+                dir: dir.unwrap_or_else(|| std::env::temp_dir().join("framex-bench")),
+                quick,
+                repeat,
+                only: scenarios,
+                jobs: jobs.unwrap_or_else(default_jobs).max(1),
+            };
+            let report = framex_executor::bench::bench(&tools, &options).await?;
+            if json {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&report).expect("bench serializes")
+                );
+            } else {
+                print!("{}", framex_executor::bench::bench_table(&report));
+            }
+            let all_match = report.scenarios.iter().all(|s| s.outputs_match);
+            Ok(if all_match {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            })
         }
         Command::Preview { port, dir } => {
             let www = dir.unwrap_or_else(preview::default_www_dir);
