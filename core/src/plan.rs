@@ -161,6 +161,10 @@ pub fn plan(request: &Request) -> Result<Plan, PlanError> {
     ))
 }
 
+/// The dedupe key with the source as a number: equal exactly when the
+/// [`DedupeKey`]s are equal.
+type WorkKey = (u32, i64, i64, Fps, ImageFormat, Option<Transfer>);
+
 /// A unique work while planning.
 struct Work {
     key: DedupeKey,
@@ -198,24 +202,43 @@ pub fn plan_elements(
     cached_keys: &BTreeSet<String>,
     options: &PlanOptions,
 ) -> Plan {
-    // 1. Unique works, in order of their leader's position.
+    // 1. Unique works, in order of their leader's position. Each distinct
+    // `src` is resolved to a source number once; sources with one identity
+    // share a number, so the dedupe map compares small integers only.
+    let mut facts_of_src: BTreeMap<&str, (u32, SourceFacts)> = BTreeMap::new();
+    let mut number_of_identity: BTreeMap<SourceIdentity, u32> = BTreeMap::new();
     let mut works: Vec<Work> = Vec::new();
-    let mut work_of_key: BTreeMap<DedupeKey, usize> = BTreeMap::new();
+    let mut work_of_key: BTreeMap<WorkKey, usize> = BTreeMap::new();
     let mut work_of_element = Vec::with_capacity(elements.len());
     let mut frames_requested = 0u64;
     for (index, element) in elements.iter().enumerate() {
-        let facts = source_facts(&element.src, sources);
-        let key = DedupeKey {
-            source: facts.identity.clone(),
-            start_us: element.start_us,
-            duration_us: element.duration_us,
-            fps: element.fps,
-            format: element.format,
-            transfer: element.transfer,
-        };
+        let (source, facts) = facts_of_src.entry(&element.src).or_insert_with(|| {
+            let facts = source_facts(&element.src, sources);
+            let next = number_of_identity.len() as u32;
+            let number = *number_of_identity
+                .entry(facts.identity.clone())
+                .or_insert(next);
+            (number, facts)
+        });
         let frame_count = element_frame_count(element, facts.duration_us);
         frames_requested += frame_count;
-        let work = *work_of_key.entry(key.clone()).or_insert_with(|| {
+        let work_key = (
+            *source,
+            element.start_us,
+            element.duration_us,
+            element.fps,
+            element.format,
+            element.transfer,
+        );
+        let work = *work_of_key.entry(work_key).or_insert_with(|| {
+            let key = DedupeKey {
+                source: facts.identity.clone(),
+                start_us: element.start_us,
+                duration_us: element.duration_us,
+                fps: element.fps,
+                format: element.format,
+                transfer: element.transfer,
+            };
             works.push(Work {
                 cache_key: key.cache_key(),
                 key,

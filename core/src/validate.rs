@@ -115,10 +115,15 @@ pub fn check_id(id: &str) -> Result<(), Problem> {
     if id.ends_with('.') || id.ends_with(' ') || id.starts_with(' ') {
         return unsafe_id("starts or ends with a space, or ends with '.'");
     }
-    let stem = id.split('.').next().unwrap_or(id).to_ascii_lowercase();
-    let windows_device = matches!(stem.as_str(), "con" | "prn" | "aux" | "nul")
-        || ((stem.starts_with("com") || stem.starts_with("lpt"))
-            && stem.len() == 4
+    let stem = id.split('.').next().unwrap_or(id);
+    let is = |name: &str| stem.eq_ignore_ascii_case(name);
+    let windows_device = is("con")
+        || is("prn")
+        || is("aux")
+        || is("nul")
+        || (stem.len() == 4
+            && (stem.as_bytes()[..3].eq_ignore_ascii_case(b"com")
+                || stem.as_bytes()[..3].eq_ignore_ascii_case(b"lpt"))
             && stem.as_bytes()[3].is_ascii_digit());
     if windows_device || RESERVED_IDS.contains(&id) {
         return unsafe_id("is a reserved name");
