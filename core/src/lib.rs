@@ -25,6 +25,7 @@
 
 pub mod composition;
 pub mod error;
+pub mod frames;
 pub mod key;
 pub mod plan;
 pub mod request;
@@ -33,6 +34,7 @@ pub mod validate;
 
 pub use composition::{parse_json, Composition, ElementInput, FpsInput, ImageFormat, Transfer};
 pub use error::{ElementError, ErrorDetail, Field, ParseError, PlanError, Problem};
+pub use frames::{distinct_runs, rescale_near, shown_frames};
 pub use key::{DedupeKey, CACHE_SCHEMA_VERSION, RECIPE_VERSION};
 pub use plan::{
     element_frame_count, plan, plan_elements, source_facts, Assignment, ExtractionUnit, Plan, Role,

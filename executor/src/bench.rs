@@ -380,7 +380,7 @@ async fn naive_run(
                 timeout: Duration::from_secs(600),
                 cancel: CancellationToken::new(),
             };
-            run_ffmpeg(&ffmpeg, &ffmpeg_args(&spec, &dir), &limits, &|_| {})
+            run_ffmpeg(&ffmpeg, &ffmpeg_args(&spec, None, &dir), &limits, &|_| {})
                 .await
                 .map_err(|e| e.to_string())
         });

@@ -45,8 +45,66 @@ pub struct ExtractSpec<'a> {
     pub transfer: Option<Transfer>,
 }
 
-/// The ffmpeg arguments for `spec`, writing `frame_000001.<ext>`… into `out_dir`.
-pub fn ffmpeg_args(spec: &ExtractSpec<'_>, out_dir: &Path) -> Vec<OsString> {
+/// Output frames that repeat a source frame can be made by encoding each
+/// distinct source frame once. `shown[j]` is the source frame output frame
+/// `j` shows ([`framex_core::shown_frames`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DistinctFrames {
+    /// Source frame per output frame.
+    pub shown: Vec<u32>,
+    /// The distinct source frames as inclusive index runs.
+    pub runs: Vec<(u32, u32)>,
+}
+
+impl DistinctFrames {
+    /// Worth it when at least a tenth of the output frames are repeats and
+    /// the selection stays a short expression.
+    pub fn plan(spec: &ExtractSpec<'_>) -> Option<Self> {
+        let shown = framex_core::shown_frames(
+            &spec.probe.frame_times_us,
+            spec.start_us,
+            spec.fps,
+            spec.frame_count,
+        );
+        if shown.len() as u64 != spec.frame_count {
+            return None;
+        }
+        let runs = framex_core::distinct_runs(&shown);
+        let distinct: u64 = runs.iter().map(|&(a, b)| u64::from(b - a + 1)).sum();
+        (distinct * 10 <= spec.frame_count * 9 && runs.len() <= 64).then_some(Self { shown, runs })
+    }
+
+    /// Number of distinct source frames.
+    pub fn count(&self) -> u64 {
+        self.runs.iter().map(|&(a, b)| u64::from(b - a + 1)).sum()
+    }
+
+    /// Position (0-based) of each output frame's source frame among the
+    /// distinct frames, in order.
+    pub fn ranks(&self) -> Vec<u64> {
+        let mut rank_of = std::collections::BTreeMap::new();
+        let mut next = 0u64;
+        for &(a, b) in &self.runs {
+            for i in a..=b {
+                rank_of.insert(i, next);
+                next += 1;
+            }
+        }
+        self.shown.iter().map(|i| rank_of[i]).collect()
+    }
+}
+
+/// File name prefix of distinct source frames before they are linked into place.
+pub const DISTINCT_PREFIX: &str = "distinct_";
+
+/// The ffmpeg arguments for `spec`, writing `frame_000001.<ext>`… into
+/// `out_dir`; with `distinct`, only the distinct source frames, as
+/// `distinct_000001.<ext>`….
+pub fn ffmpeg_args(
+    spec: &ExtractSpec<'_>,
+    distinct: Option<&DistinctFrames>,
+    out_dir: &Path,
+) -> Vec<OsString> {
     let probe = spec.probe;
     let seek_abs = probe.start_us + probe.seek_point_us(spec.start_us);
     let start_abs = probe.start_us + spec.start_us;
@@ -71,8 +129,27 @@ pub fn ffmpeg_args(spec: &ExtractSpec<'_>, out_dir: &Path) -> Vec<OsString> {
         // Microsecond time base: the start shift below is exact integer math.
         "settb=1/1000000".to_string(),
         format!("setpts=PTS-{start_abs}"),
-        format!("fps=fps={}:start_time=0", spec.fps),
     ];
+    match distinct {
+        // Timestamps are now exact microseconds from the start: select the
+        // distinct frames by their times.
+        Some(d) => {
+            let times = &probe.frame_times_us;
+            let ranges: Vec<String> = d
+                .runs
+                .iter()
+                .map(|&(a, b)| {
+                    let (a, b) = (
+                        times[a as usize] - spec.start_us,
+                        times[b as usize] - spec.start_us,
+                    );
+                    format!("between(pts,{a},{b})")
+                })
+                .collect();
+            filters.push(format!("select='{}'", ranges.join("+")));
+        }
+        None => filters.push(format!("fps=fps={}:start_time=0", spec.fps)),
+    }
     if let Some(transfer) = spec.transfer {
         let t = match transfer {
             Transfer::Pq => "smpte2084",
@@ -90,7 +167,9 @@ pub fn ffmpeg_args(spec: &ExtractSpec<'_>, out_dir: &Path) -> Vec<OsString> {
         (ImageFormat::Jpeg, _, _) => "yuvj420p",
     };
     filters.push(format!("format={pix_fmt}"));
-    let frames = spec.frame_count.to_string();
+    let frames = distinct
+        .map_or(spec.frame_count, DistinctFrames::count)
+        .to_string();
     push(
         &mut args,
         &[
@@ -117,7 +196,15 @@ pub fn ffmpeg_args(spec: &ExtractSpec<'_>, out_dir: &Path) -> Vec<OsString> {
     push(&mut args, &["-start_number", "1", "-f", "image2"]);
     args.push(
         out_dir
-            .join(format!("frame_%06d.{}", spec.format.extension()))
+            .join(format!(
+                "{}%06d.{}",
+                if distinct.is_some() {
+                    DISTINCT_PREFIX
+                } else {
+                    "frame_"
+                },
+                spec.format.extension()
+            ))
             .into_os_string(),
     );
     args
@@ -205,6 +292,34 @@ fn describe_status(status: &std::process::ExitStatus) -> String {
     }
 }
 
+/// Links distinct source frames into place as `frame_000001…`, one link per
+/// output frame, then removes the distinct names. Fails when ffmpeg wrote a
+/// different number of distinct frames than expected.
+pub fn place_distinct(
+    dir: &Path,
+    distinct: &DistinctFrames,
+    format: ImageFormat,
+) -> Result<(), ExtractError> {
+    let ext = format.extension();
+    let name = |n: u64| dir.join(format!("{DISTINCT_PREFIX}{n:06}.{ext}"));
+    let count = distinct.count();
+    if !name(count).is_file() || name(count + 1).exists() {
+        return Err(ExtractError::BadOutput {
+            detail: format!("expected {count} distinct source frames from ffmpeg"),
+        });
+    }
+    for (j, rank) in distinct.ranks().into_iter().enumerate() {
+        let to = dir.join(frame_name(j as u64 + 1, format));
+        std::fs::hard_link(name(rank + 1), &to)
+            .map_err(|e| ExtractError::io("linking", &to, &e))?;
+    }
+    for n in 1..=count {
+        let path = name(n);
+        std::fs::remove_file(&path).map_err(|e| ExtractError::io("removing", &path, &e))?;
+    }
+    Ok(())
+}
+
 /// Checks what ffmpeg wrote: exactly `expected` frames numbered from 1, each
 /// a complete image of the format. Hashes and syncs each frame (so a
 /// published entry survives a power cut), returning their records in order.
@@ -223,9 +338,19 @@ pub fn check_frames(
             detail: format!("{written} frames written, {expected} expected"),
         });
     }
+    // Output frames that are links to one distinct frame are hashed and
+    // synced once.
+    let mut seen: std::collections::BTreeMap<u64, FrameRecord> = std::collections::BTreeMap::new();
     (1..=expected)
         .map(|n| {
+            use std::os::unix::fs::MetadataExt;
             let path = dir.join(frame_name(n, format));
+            let inode = std::fs::metadata(&path)
+                .map_err(|e| ExtractError::io("stat", &path, &e))?
+                .ino();
+            if let Some(record) = seen.get(&inode) {
+                return Ok((path, record.clone()));
+            }
             let (blake3, ends) =
                 hash_file(&path).map_err(|e| ExtractError::io("reading", &path, &e))?;
             if !complete_image(format, &ends) {
@@ -245,7 +370,9 @@ pub fn check_frames(
                 .metadata()
                 .map_err(|e| ExtractError::io("stat", &path, &e))?
                 .len();
-            Ok((path, FrameRecord { size, blake3 }))
+            let record = FrameRecord { size, blake3 };
+            seen.insert(inode, record.clone());
+            Ok((path, record))
         })
         .collect()
 }

@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use framex_core::{Fps, SourceFacts, SourceIdentity};
+use framex_core::{rescale_near, Fps, SourceFacts, SourceIdentity};
 use serde::{Deserialize, Serialize};
 use tokio::process::Command;
 
@@ -147,9 +147,9 @@ pub fn parse(json: &[u8]) -> Result<Probe, String> {
         .as_deref()
         .and_then(parse_ratio)
         .ok_or("no usable time base")?;
-    let to_us = |ticks: i64| -> i64 {
-        (i128::from(ticks) * i128::from(tb_num) * 1_000_000 / i128::from(tb_den)) as i64
-    };
+    // Rounded to nearest, as ffmpeg's `settb` does in the recipe, so frame
+    // times here equal the timestamps the fps filter sees.
+    let to_us = |ticks: i64| -> i64 { rescale_near(ticks, (tb_num, tb_den), (1, 1_000_000)) };
     let mut pts: Vec<(i64, i64)> = raw
         .packets
         .iter()
@@ -168,10 +168,10 @@ pub fn parse(json: &[u8]) -> Result<Probe, String> {
         .map_or(0, |f| f.frame_time_us(0, 1));
     let end = pts
         .iter()
-        .map(|&(t, d)| to_us(t - first) + if d > 0 { to_us(d) } else { fallback_frame })
+        .map(|&(t, d)| to_us(t) - to_us(first) + if d > 0 { to_us(d) } else { fallback_frame })
         .max()
         .unwrap_or(0);
-    let frame_times_us: Vec<i64> = pts.iter().map(|&(t, _)| to_us(t - first)).collect();
+    let frame_times_us: Vec<i64> = pts.iter().map(|&(t, _)| to_us(t) - to_us(first)).collect();
     let codec = stream.codec_name.unwrap_or_default();
     let pix_fmt = stream.pix_fmt.unwrap_or_default();
     let alpha = pix_fmt_has_alpha(&pix_fmt)
@@ -237,7 +237,7 @@ mod tests {
           "streams":[{"codec_name":"vp9","pix_fmt":"yuv420p","r_frame_rate":"30/1","avg_frame_rate":"20/1","time_base":"1/15360","start_pts":0,"tags":{"alpha_mode":"1"}}]}"#;
         let p = parse(json).unwrap();
         assert!(p.alpha && p.vfr);
-        assert_eq!(p.frame_times_us, vec![0, 33_333, 66_666]);
+        assert_eq!(p.frame_times_us, vec![0, 33_333, 66_667]);
         assert_eq!(p.duration_us, 100_000);
         assert_eq!(p.decoder(), Some("libvpx-vp9"));
         assert_eq!(p.seek_point_us(50_000), 33_333);

@@ -14,7 +14,9 @@ use tokio_util::sync::CancellationToken;
 
 use crate::cache::{frame_name, partial_in, Cache, FrameRecord, Manifest, Partial};
 use crate::error::ExtractError;
-use crate::extract::{check_frames, ffmpeg_args, run_ffmpeg, ExtractSpec, RunLimits};
+use crate::extract::{
+    check_frames, ffmpeg_args, place_distinct, run_ffmpeg, DistinctFrames, ExtractSpec, RunLimits,
+};
 use crate::fanout::{link_frames, link_or_copy};
 use crate::prepare::{prepare, InputError, Prepared, ReadySource};
 use crate::report::{ElementReport, Metrics, Report, Status, REPORT_FILE};
@@ -358,7 +360,8 @@ async fn run_unit(
         alpha: unit.alpha,
         transfer: unit.transfer,
     };
-    let args = ffmpeg_args(&spec, work.dir());
+    let distinct = DistinctFrames::plan(&spec);
+    let args = ffmpeg_args(&spec, distinct.as_ref(), work.dir());
     let limits = RunLimits {
         timeout: options.timeout,
         cancel: options.cancel.clone(),
@@ -373,9 +376,14 @@ async fn run_unit(
     run_ffmpeg(&ffmpeg, &args, &limits, &on_frames).await?;
     let dir = work.dir().to_path_buf();
     let (expected, format) = (unit.frame_count, unit.format);
-    let records = tokio::task::spawn_blocking(move || check_frames(&dir, expected, format))
-        .await
-        .map_err(|_| ExtractError::Cancelled)??;
+    let records = tokio::task::spawn_blocking(move || {
+        if let Some(distinct) = &distinct {
+            place_distinct(&dir, distinct, format)?;
+        }
+        check_frames(&dir, expected, format)
+    })
+    .await
+    .map_err(|_| ExtractError::Cancelled)??;
     if options.cancel.is_cancelled() {
         return Err(ExtractError::Cancelled);
     }
