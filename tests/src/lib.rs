@@ -112,3 +112,5 @@ pub fn ntsc_clip() -> PathBuf {
         &["-f", "lavfi", "-i", "testsrc2=size=320x240:rate=30000/1001", "-t", "3", "-pix_fmt", "yuv420p", "-c:v", "libx264"],
     )
 }
+
+pub mod wasm;

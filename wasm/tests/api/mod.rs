@@ -1,0 +1,245 @@
+//! Tests of the exported API, calling it the way JavaScript does: with plain
+//! JS objects in, JS objects (or exceptions) out. Compared with framex-core
+//! called directly in the same module. Included by `node.rs` and `browser.rs`.
+
+use framex_core::{Composition, Request};
+use js_sys::{BigInt, Reflect, JSON};
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_test::wasm_bindgen_test;
+
+const TWO_SAME: &str = r#"{"composition": {"elements": [
+  {"id": "a", "src": "loop.mp4", "mediaStart": 0, "duration": 2, "fps": 30, "format": "png"},
+  {"id": "b", "src": "loop.mp4", "mediaStart": 0, "duration": 2, "fps": 30, "format": "png"},
+  {"id": "c", "src": "loop.mp4", "mediaStart": 1, "duration": 2, "fps": 30, "format": "png"}
+]}}"#;
+
+const INVALID: &str = r#"{"composition": {"elements": [
+  {"id": "ok", "src": "loop.mp4", "mediaStart": 0, "duration": 2, "fps": 30, "format": "png"},
+  {"id": "../up", "src": "loop.mp4", "mediaStart": -1, "duration": 2, "fps": 30, "format": "gif"}
+]}}"#;
+
+fn js(text: &str) -> JsValue {
+    JSON::parse(text).expect("test JSON parses")
+}
+
+fn get(value: &JsValue, path: &str) -> JsValue {
+    path.split('.').fold(value.clone(), |v, key| {
+        Reflect::get(&v, &key.into()).expect("property access")
+    })
+}
+
+fn text(value: &JsValue, path: &str) -> String {
+    get(value, path)
+        .as_string()
+        .unwrap_or_else(|| panic!("{path} is not a string"))
+}
+
+fn number(value: &JsValue, path: &str) -> f64 {
+    get(value, path)
+        .as_f64()
+        .unwrap_or_else(|| panic!("{path} is not a number"))
+}
+
+/// A JS value as JSON text (BigInts written as plain digits), parsed back in Rust.
+fn to_json(value: &JsValue) -> serde_json::Value {
+    let stringify = js_sys::Function::new_with_args(
+        "value",
+        r#"return JSON.stringify(value, (k, v) => typeof v === "bigint" ? "@@big:" + v : v)
+                   .replace(/"@@big:(-?\d+)"/g, "$1");"#,
+    );
+    let text = stringify
+        .call1(&JsValue::NULL, value)
+        .expect("stringify")
+        .as_string()
+        .expect("a string");
+    serde_json::from_str(&text).expect("valid JSON")
+}
+
+fn native_plan(request: &str) -> Result<framex_core::Plan, framex_core::PlanError> {
+    framex_core::plan(&Request::from_json(request).expect("test request parses"))
+}
+
+#[wasm_bindgen_test]
+fn plan_returns_the_native_plan_with_plain_numbers() {
+    let plan = framex_wasm::plan(js(TWO_SAME)).expect("plans");
+    assert_eq!(number(&plan, "totals.elements"), 3.0);
+    assert_eq!(number(&plan, "totals.units"), 1.0);
+    assert_eq!(number(&plan, "totals.dedupeHits"), 1.0);
+    assert_eq!(text(&plan, "assignments.1.role.kind"), "duplicate");
+    assert_eq!(text(&plan, "assignments.1.role.leader"), "a");
+    assert_eq!(text(&plan, "assignments.2.role.kind"), "supersetMember");
+    // Absent optionals are absent, not null, as in the native JSON.
+    assert!(get(&plan, "units.0.transfer").is_undefined());
+    let native = serde_json::to_value(native_plan(TWO_SAME).unwrap()).unwrap();
+    assert_eq!(to_json(&plan), native);
+}
+
+#[wasm_bindgen_test]
+fn plan_json_is_the_native_text() {
+    let text = framex_wasm::plan_json(TWO_SAME).expect("plans");
+    let native = serde_json::to_string(&native_plan(TWO_SAME).unwrap()).unwrap();
+    assert_eq!(text, native);
+}
+
+#[wasm_bindgen_test]
+fn file_identities_keep_64_bit_integers_exact() {
+    let request = js(r#"{"composition": {"elements": [
+        {"id": "a", "src": "clip.mp4", "mediaStart": 0, "duration": 1, "fps": "30000/1001", "format": "jpeg"}
+    ]}, "sources": {"clip.mp4": {"identity": {"kind": "file", "path": "/media/clip.mp4", "size": 0, "mtimeNs": 0}, "durationUs": 5000000}}}"#);
+    // "clip.mp4" has a dot: reach the identity by hand.
+    let facts = Reflect::get(&get(&request, "sources"), &"clip.mp4".into()).unwrap();
+    let identity = Reflect::get(&facts, &"identity".into()).unwrap();
+    let mtime = BigInt::from(1_700_000_000_123_456_789_i64);
+    Reflect::set(&identity, &"mtimeNs".into(), &mtime).unwrap();
+    Reflect::set(&identity, &"size".into(), &BigInt::from(12_345_u64)).unwrap();
+
+    let plan = framex_wasm::plan(request).expect("plans");
+    let source = get(&plan, "units.0.source");
+    assert_eq!(
+        to_json(&source)["mtimeNs"],
+        serde_json::json!(1_700_000_000_123_456_789_i64)
+    );
+    let mtime_out = Reflect::get(&source, &"mtimeNs".into()).unwrap();
+    assert!(mtime_out.is_bigint(), "an unsafe integer stays a BigInt");
+    assert_eq!(i64::try_from(mtime_out).unwrap(), 1_700_000_000_123_456_789);
+    let size = Reflect::get(&source, &"size".into()).unwrap();
+    assert_eq!(
+        size.as_f64(),
+        Some(12_345.0),
+        "a safe integer becomes a number"
+    );
+
+    let native = native_plan(
+        r#"{"composition": {"elements": [
+        {"id": "a", "src": "clip.mp4", "mediaStart": 0, "duration": 1, "fps": "30000/1001", "format": "jpeg"}
+    ]}, "sources": {"clip.mp4": {"identity": {"kind": "file", "path": "/media/clip.mp4", "size": 12345, "mtimeNs": 1700000000123456789}, "durationUs": 5000000}}}"#,
+    )
+    .unwrap();
+    assert_eq!(
+        text(&plan, "assignments.0.cacheKey"),
+        native.assignments[0].cache_key
+    );
+}
+
+#[wasm_bindgen_test]
+fn invalid_elements_throw_the_native_message_and_element() {
+    let err = framex_wasm::plan(js(INVALID)).expect_err("refused");
+    let native = native_plan(INVALID).unwrap_err();
+    assert!(err.is_instance_of::<js_sys::Error>());
+    assert_eq!(text(&err, "message"), native.to_string());
+    assert_eq!(text(&err, "name"), "FramexError");
+    assert_eq!(text(&err, "kind"), "invalid");
+    assert_eq!(text(&err, "elementId"), "../up");
+    assert_eq!(text(&err, "field"), "id");
+    assert_eq!(number(&err, "index"), 1.0);
+    let details = get(&err, "errors");
+    assert_eq!(number(&details, "length"), 3.0);
+    assert_eq!(text(&details, "1.field"), "mediaStart");
+    assert_eq!(
+        text(&details, "2.message"),
+        native.element_errors()[2].to_string()
+    );
+}
+
+#[wasm_bindgen_test]
+fn misspelt_fields_are_refused_with_their_path() {
+    let err = framex_wasm::plan(js(
+        r#"{"composition": {"elements": [{"id": "a", "src": "x", "mediaStart": 0, "duration": 1, "fps": 30, "format": "png", "durration": 2}]}}"#,
+    ))
+    .expect_err("refused");
+    assert_eq!(text(&err, "kind"), "parse");
+    assert_eq!(text(&err, "path"), "composition.elements[0].durration");
+    assert!(text(&err, "message").contains("unknown field `durration`"));
+}
+
+#[wasm_bindgen_test]
+fn plan_json_parse_errors_carry_line_and_column() {
+    let err = framex_wasm::plan_json("{\n  \"composition\": {\"elements\": [\n    {,\n")
+        .expect_err("refused");
+    let native =
+        Request::from_json("{\n  \"composition\": {\"elements\": [\n    {,\n").unwrap_err();
+    assert_eq!(
+        text(&err, "message"),
+        framex_core::PlanError::from(native).to_string()
+    );
+    assert_eq!(number(&err, "line"), 3.0);
+    assert_eq!(number(&err, "column"), 6.0);
+}
+
+#[wasm_bindgen_test]
+fn validate_lists_every_error_per_element() {
+    let composition = get(&js(INVALID), "composition");
+    let details = framex_wasm::validate(composition, None).expect("validates");
+    assert_eq!(number(&details, "length"), 3.0);
+    assert_eq!(number(&details, "0.index"), 1.0);
+    assert_eq!(text(&details, "0.elementId"), "../up");
+    assert_eq!(text(&details, "2.field"), "format");
+
+    let valid = get(&js(TWO_SAME), "composition");
+    let none = framex_wasm::validate(valid, None).expect("validates");
+    assert_eq!(number(&none, "length"), 0.0);
+
+    // Source facts take part: a start past the known end of the source.
+    let late = js(
+        r#"{"elements": [{"id": "a", "src": "x", "mediaStart": 9, "duration": 1, "fps": 30, "format": "png"}]}"#,
+    );
+    let sources =
+        js(r#"{"x": {"identity": {"kind": "name", "name": "x"}, "durationUs": 2000000}}"#);
+    let details = framex_wasm::validate(late, Some(sources)).expect("validates");
+    assert_eq!(text(&details, "0.field"), "mediaStart");
+
+    // JSON text is parsed natively: errors carry line and column.
+    let err = framex_wasm::validate("{\"elements\": [1]}".into(), None).expect_err("refused");
+    assert_eq!(text(&err, "kind"), "parse");
+    assert_eq!(number(&err, "line"), 1.0);
+}
+
+#[wasm_bindgen_test]
+fn dedupe_key_matches_the_plan_and_cache_key() {
+    let element = get(&js(TWO_SAME), "composition.elements.0");
+    let input = js("{}");
+    Reflect::set(&input, &"element".into(), &element).unwrap();
+    let result = framex_wasm::dedupe_key(input).expect("keys");
+    let plan = native_plan(TWO_SAME).unwrap();
+    assert_eq!(text(&result, "cacheKey"), plan.assignments[0].cache_key);
+    assert_eq!(
+        text(&result, "canonical"),
+        "source=4:name;name=8:loop.mp4;start_us=1:0;duration_us=7:2000000;fps=4:30/1;format=3:png;transfer=4:none;"
+    );
+    let again = framex_wasm::cache_key(get(&result, "key")).expect("keys");
+    assert_eq!(again, plan.assignments[0].cache_key);
+
+    let bad = js(
+        r#"{"element": {"id": "", "src": "x", "mediaStart": 0, "duration": 1, "fps": 30, "format": "png"}}"#,
+    );
+    let err = framex_wasm::dedupe_key(bad).expect_err("refused");
+    assert_eq!(text(&err, "kind"), "invalid");
+    assert_eq!(text(&err, "field"), "id");
+}
+
+#[wasm_bindgen_test]
+fn cache_key_refuses_a_malformed_key() {
+    let err = framex_wasm::cache_key(js(
+        r#"{"source": {"kind": "name", "name": "x"}, "startUs": 0, "durationUs": 1, "fps": 30, "format": "png"}"#,
+    ))
+    .expect_err("fps must be \"num/den\"");
+    assert_eq!(text(&err, "path"), "fps");
+    assert!(err.dyn_ref::<js_sys::Error>().is_some());
+}
+
+#[wasm_bindgen_test]
+fn fps_as_number_or_text_is_the_same_rate() {
+    let as_text = r#"{"composition": {"elements": [{"id": "a", "src": "x", "mediaStart": 0, "duration": 1, "fps": "30000/1001", "format": "png"}]}}"#;
+    let as_number = as_text.replace("\"30000/1001\"", "29.97");
+    let a = framex_wasm::plan(js(as_text)).unwrap();
+    let b = framex_wasm::plan(js(&as_number)).unwrap();
+    assert_eq!(to_json(&a), to_json(&b));
+    assert_eq!(text(&a, "units.0.fps"), "30000/1001");
+}
+
+#[wasm_bindgen_test]
+fn version_is_the_core_version() {
+    assert_eq!(framex_wasm::version(), framex_core::VERSION);
+    // The composition type is the core's: nothing re-declared here.
+    let _ = Composition::default();
+}
