@@ -52,6 +52,10 @@ pub struct ScenarioResult {
     pub cold_ms: u64,
     /// framex again, cache warm.
     pub warm_ms: u64,
+    /// framex cold with each unit split into `jobs` parallel segments
+    /// (measured for `single` only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub split_ms: Option<u64>,
     /// ffmpeg processes framex spawned cold.
     pub framex_ffmpeg_runs: u64,
     /// Frames framex extracted cold.
@@ -310,6 +314,7 @@ async fn run_scenario(
             progress: false,
             plan: PlanOptions::default(),
             max_cache_bytes: DEFAULT_MAX_CACHE_BYTES * 8,
+            segments: 1,
         };
         let t = Instant::now();
         let report = run(&run_options).await.map_err(|e| e.to_string())?;
@@ -335,6 +340,32 @@ async fn run_scenario(
         &work.join("framex"),
         &scenario.elements,
     )?;
+    if scenario.name == "single" && options.jobs > 1 {
+        let mut split = vec![];
+        for _ in 0..options.repeat.max(1) {
+            let out = work.join("split");
+            let _ = std::fs::remove_dir_all(&out);
+            let run_options = RunOptions {
+                composition: composition_path.clone(),
+                out_dir: out.clone(),
+                cache_dir: None,
+                jobs: options.jobs,
+                timeout: Duration::from_secs(600),
+                tools: tools.clone(),
+                cancel: CancellationToken::new(),
+                progress: false,
+                plan: PlanOptions::default(),
+                max_cache_bytes: DEFAULT_MAX_CACHE_BYTES,
+                segments: options.jobs,
+            };
+            let t = Instant::now();
+            run(&run_options).await.map_err(|e| e.to_string())?;
+            split.push(t.elapsed());
+        }
+        result.outputs_match &=
+            same_outputs(&work.join("naive"), &work.join("split"), &scenario.elements)?;
+        result.split_ms = Some(median_ms(split));
+    }
     result.naive_ms = median_ms(naive);
     result.ffmpeg_ms = median_ms(hand);
     result.cold_ms = median_ms(cold);
@@ -375,6 +406,7 @@ async fn naive_run(
                 format: element.format,
                 alpha: ready.probe.alpha && element.format == ImageFormat::Png,
                 transfer: element.transfer,
+                first_number: 1,
             };
             let limits = RunLimits {
                 timeout: Duration::from_secs(600),
@@ -591,6 +623,13 @@ pub fn bench_table(report: &BenchReport) -> String {
             "  single cold / ffmpeg          {} (target <= 0.80)",
             ratio(s.cold_ms, s.ffmpeg_ms)
         );
+        if let Some(split) = s.split_ms {
+            let _ = writeln!(
+                out,
+                "  single split / ffmpeg         {} (unit split into --jobs parallel segments, no cache)",
+                ratio(split, s.ffmpeg_ms)
+            );
+        }
     }
     if let Some(u) = get("upsample") {
         let _ = writeln!(

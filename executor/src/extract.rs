@@ -43,6 +43,34 @@ pub struct ExtractSpec<'a> {
     pub alpha: bool,
     /// SDR→HDR transfer conversion.
     pub transfer: Option<Transfer>,
+    /// Number of the first frame file written (1 unless this is a segment).
+    pub first_number: u64,
+}
+
+/// Splits `count` frames at `fps` into at most `parts`
+/// segments `(offset, count)` whose starts are whole microseconds, so each
+/// segment is extracted exactly like a superset member: byte-identical to the
+/// same frames of one pass.
+pub fn segments(fps: framex_core::Fps, count: u64, parts: u64) -> Vec<(u64, u64)> {
+    // Offsets that are whole microseconds: multiples of num / gcd(num, den·10⁶).
+    let (num, den) = (u64::from(fps.num()), u64::from(fps.den()) * 1_000_000);
+    let step = num / gcd(num, den);
+    let parts = parts.max(1);
+    let size = count.div_ceil(parts).div_ceil(step) * step;
+    if parts == 1 || size == 0 || size >= count {
+        return vec![(0, count)];
+    }
+    (0..count)
+        .step_by(size as usize)
+        .map(|o| (o, size.min(count - o)))
+        .collect()
+}
+
+fn gcd(mut a: u64, mut b: u64) -> u64 {
+    while b != 0 {
+        (a, b) = (b, a % b);
+    }
+    a
 }
 
 /// Output frames that repeat a source frame can be made by encoding each
@@ -193,7 +221,15 @@ pub fn ffmpeg_args(
             &["-c:v", "mjpeg", "-q:v", &JPEG_QUALITY.to_string()],
         ),
     }
-    push(&mut args, &["-start_number", "1", "-f", "image2"]);
+    push(
+        &mut args,
+        &[
+            "-start_number",
+            &spec.first_number.to_string(),
+            "-f",
+            "image2",
+        ],
+    );
     args.push(
         out_dir
             .join(format!(
@@ -386,5 +422,37 @@ fn complete_image(format: ImageFormat, ends: &[u8]) -> bool {
     match format {
         ImageFormat::Png => head == b"\x89PNG\r\n\x1a\n" && &tail[4..8] == b"IEND",
         ImageFormat::Jpeg => head[..2] == [0xFF, 0xD8] && tail[10..] == [0xFF, 0xD9],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn segment_starts_are_whole_microseconds() {
+        let ntsc = framex_core::Fps::new(30000, 1001).unwrap();
+        for (fps, count, parts) in [
+            (ntsc, 100, 3),
+            (framex_core::Fps::new(30, 1).unwrap(), 360, 2),
+        ] {
+            let segs = segments(fps, count, parts);
+            assert_eq!(segs.iter().map(|s| s.1).sum::<u64>(), count);
+            assert!(segs.len() as u64 <= parts);
+            for (offset, _) in segs {
+                assert!(
+                    fps.whole_frames_between(0, fps.frame_time_us(0, offset))
+                        == Some(offset as i64)
+                );
+            }
+        }
+        assert_eq!(
+            segments(framex_core::Fps::new(25, 1).unwrap(), 10, 1),
+            vec![(0, 10)]
+        );
+        assert_eq!(
+            segments(framex_core::Fps::new(25, 1).unwrap(), 10, 4),
+            vec![(0, 3), (3, 3), (6, 3), (9, 1)]
+        );
     }
 }

@@ -95,6 +95,10 @@ enum Command {
         /// Kill an ffmpeg or ffprobe process after this many seconds.
         #[arg(long, default_value_t = 300, env = "FRAMEX_TIMEOUT")]
         timeout: u64,
+        /// Split each extraction into up to N segments run in parallel (each
+        /// counts against --jobs); the frames are identical either way.
+        #[arg(long, default_value_t = 1)]
+        segments: usize,
         /// Cache size cap in bytes, applied after a run that extracted something.
         #[arg(long, env = "FRAMEX_CACHE_MAX_SIZE", default_value_t = DEFAULT_MAX_CACHE_BYTES)]
         max_cache_size: u64,
@@ -303,6 +307,7 @@ async fn dispatch(cli: Cli) -> Result<ExitCode, String> {
             json,
             timeout,
             max_cache_size,
+            segments,
             planning,
         } => {
             let options = RunOptions {
@@ -316,6 +321,7 @@ async fn dispatch(cli: Cli) -> Result<ExitCode, String> {
                 progress,
                 plan: planning.options(),
                 max_cache_bytes: max_cache_size,
+                segments: segments.max(1),
             };
             let report = run_or_explain(&options).await?;
             if json {
@@ -519,6 +525,7 @@ async fn demo(
         progress,
         plan: PlanOptions::default(),
         max_cache_bytes: DEFAULT_MAX_CACHE_BYTES,
+        segments: 1,
     };
     if !quiet {
         eprintln!("framex demo: cold run (empty cache)…");

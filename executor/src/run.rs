@@ -51,6 +51,9 @@ pub struct RunOptions {
     pub plan: PlanOptions,
     /// Cache size cap applied after a run that extracted something.
     pub max_cache_bytes: u64,
+    /// Split each unit into up to this many segments extracted in parallel
+    /// (each counts against `jobs`); 1 runs one ffmpeg per unit.
+    pub segments: usize,
 }
 
 /// Why a run did not produce a report.
@@ -303,7 +306,8 @@ async fn run_units(
         let (options, bar, scratch_root) =
             (options.clone(), bar.clone(), scratch_root.to_path_buf());
         tasks.spawn(async move {
-            let _permit = limit.acquire_owned().await;
+            let parts = unit_segments(&unit, &options).len() as u32;
+            let _permit = limit.acquire_many_owned(parts).await;
             let result = if options.cancel.is_cancelled() {
                 Err(ExtractError::Cancelled)
             } else {
@@ -359,21 +363,43 @@ async fn run_unit(
         format: unit.format,
         alpha: unit.alpha,
         transfer: unit.transfer,
+        first_number: 1,
     };
     let distinct = DistinctFrames::plan(&spec);
-    let args = ffmpeg_args(&spec, distinct.as_ref(), work.dir());
     let limits = RunLimits {
         timeout: options.timeout,
         cancel: options.cancel.clone(),
     };
-    let seen = AtomicU64::new(0);
-    let on_frames = |n: u64| {
-        let before = seen.swap(n, Ordering::Relaxed);
-        bar.inc(n.saturating_sub(before));
+    let parts = if distinct.is_some() {
+        vec![(0, unit.frame_count)]
+    } else {
+        unit_segments(unit, options)
     };
-    runs.fetch_add(1, Ordering::Relaxed);
-    tracing::debug!(unit = %unit.id, ?args, "running ffmpeg");
-    run_ffmpeg(&ffmpeg, &args, &limits, &on_frames).await?;
+    let mut running = JoinSet::new();
+    for (offset, count) in parts {
+        let segment = ExtractSpec {
+            start_us: unit.fps.frame_time_us(unit.start_us, offset),
+            frame_count: count,
+            first_number: offset + 1,
+            ..spec.clone()
+        };
+        let args = ffmpeg_args(&segment, distinct.as_ref(), work.dir());
+        let (ffmpeg, limits, bar) = (ffmpeg.clone(), limits.clone(), bar.clone());
+        runs.fetch_add(1, Ordering::Relaxed);
+        tracing::debug!(unit = %unit.id, ?args, "running ffmpeg");
+        running.spawn(async move {
+            let seen = AtomicU64::new(0);
+            let on_frames = |n: u64| {
+                let before = seen.swap(n, Ordering::Relaxed);
+                bar.inc(n.saturating_sub(before));
+            };
+            run_ffmpeg(&ffmpeg, &args, &limits, &on_frames).await
+        });
+    }
+    // The first failure wins; dropping the set kills the other segments.
+    while let Some(done) = running.join_next().await {
+        done.map_err(|_| ExtractError::Cancelled)??;
+    }
     let dir = work.dir().to_path_buf();
     let (expected, format) = (unit.frame_count, unit.format);
     let records = tokio::task::spawn_blocking(move || {
@@ -470,6 +496,13 @@ async fn run_unit(
         publish: t.elapsed(),
         _scratch: None,
     })
+}
+
+/// The segments a unit is extracted in: one unless `--segments` asks for
+/// more and the unit is long enough.
+fn unit_segments(unit: &ExtractionUnit, options: &RunOptions) -> Vec<(u64, u64)> {
+    let parts = options.segments.clamp(1, options.jobs.max(1)) as u64;
+    crate::extract::segments(unit.fps, unit.frame_count, parts)
 }
 
 /// The report's role text.
