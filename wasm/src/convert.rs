@@ -5,6 +5,7 @@ use framex_core::{ErrorDetail, PlanError};
 use js_sys::{Array, Object, Reflect};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
+use serde_json::{Map, Number, Value};
 use serde_wasm_bindgen::Serializer;
 use wasm_bindgen::{JsCast, JsValue};
 
@@ -61,10 +62,11 @@ fn small_bigints_to_numbers(value: JsValue) -> JsValue {
 /// for integers. A value of the wrong shape becomes a `FramexError` of kind
 /// `parse` whose message is `"{context}: {path}: {what is wrong}"`.
 ///
-/// The value goes through a `serde_json::Value` (exact for 64-bit integers)
-/// because serde-wasm-bindgen reads only the fields a struct names, so
-/// `deny_unknown_fields` would never see a misspelt one; this way a typo is
-/// refused as it is natively, with serde_json's own messages.
+/// The value goes through a `serde_json::Value`, read by [`json_of`], for two
+/// reasons: serde-wasm-bindgen reads only the fields a struct names, so
+/// `deny_unknown_fields` would never see a misspelt one (this way a typo is
+/// refused as it is natively, with serde_json's own messages), and it reads
+/// `-0` as the integer 0, where the native parser keeps the sign.
 pub(crate) fn from_js<T: DeserializeOwned>(value: JsValue, context: &str) -> Result<T, JsValue> {
     let fail = |path: String, message: String| -> JsValue {
         let text = if path.is_empty() {
@@ -76,19 +78,84 @@ pub(crate) fn from_js<T: DeserializeOwned>(value: JsValue, context: &str) -> Res
         set(&error, "path", &path.into());
         error.into()
     };
-    let value: serde_json::Value = serde_wasm_bindgen::from_value(value).map_err(|err| {
-        let inner = JsValue::from(err);
-        let message = inner
-            .dyn_ref::<js_sys::Error>()
-            .map(|e| String::from(e.message()))
-            .unwrap_or_else(|| format!("{inner:?}"));
-        fail(String::new(), message)
-    })?;
+    let mut path = String::new();
+    let value = json_of(&value, &mut path).map_err(|message| fail(path.clone(), message))?;
     serde_path_to_error::deserialize(value).map_err(|err| {
         let path = err.path().to_string();
         let path = if path == "." { String::new() } else { path };
         fail(path, err.into_inner().to_string())
     })
+}
+
+/// A JavaScript value as JSON, exactly: an integral number within 2^53 is an
+/// integer (as serde_json reads `30`), any other number a float (`-0` keeps its
+/// sign), a `BigInt` an integer, `undefined` is `null`. On error, `path` is
+/// where the offending value is.
+fn json_of(value: &JsValue, path: &mut String) -> Result<Value, String> {
+    if value.is_null() || value.is_undefined() {
+        return Ok(Value::Null);
+    }
+    if let Some(b) = value.as_bool() {
+        return Ok(Value::Bool(b));
+    }
+    if let Some(n) = value.as_f64() {
+        let integral = n.fract() == 0.0 && n.abs() <= MAX_SAFE_INTEGER as f64;
+        return Ok(if integral && !(n == 0.0 && n.is_sign_negative()) {
+            if n >= 0.0 {
+                Value::from(n as u64)
+            } else {
+                Value::from(n as i64)
+            }
+        } else {
+            Value::Number(Number::from_f64(n).ok_or_else(|| format!("{n} is not a JSON number"))?)
+        });
+    }
+    if value.is_bigint() {
+        return i64::try_from(value.clone())
+            .map(Value::from)
+            .or_else(|v| u64::try_from(v).map(Value::from))
+            .map_err(|_| {
+                let digits = value.unchecked_ref::<js_sys::BigInt>().to_string(10);
+                format!(
+                    "{}n does not fit in 64 bits",
+                    digits.map(String::from).unwrap_or_default()
+                )
+            });
+    }
+    if let Some(s) = value.as_string() {
+        return Ok(Value::String(s));
+    }
+    let base = path.len();
+    if let Some(array) = value.dyn_ref::<Array>() {
+        let mut items = Vec::with_capacity(array.length() as usize);
+        for (i, item) in array.iter().enumerate() {
+            path.truncate(base);
+            path.push_str(&format!("[{i}]"));
+            items.push(json_of(&item, path)?);
+        }
+        path.truncate(base);
+        return Ok(Value::Array(items));
+    }
+    if value.is_object() && !value.is_function() {
+        let mut map = Map::new();
+        for entry in Object::entries(value.unchecked_ref::<Object>()) {
+            let entry: Array = entry.unchecked_into();
+            let key = entry.get(0).as_string().unwrap_or_default();
+            path.truncate(base);
+            if base > 0 {
+                path.push('.');
+            }
+            path.push_str(&key);
+            let item = json_of(&entry.get(1), path)?;
+            map.insert(key, item);
+        }
+        path.truncate(base);
+        return Ok(Value::Object(map));
+    }
+    Err(format!(
+        "{} is not a JSON value",
+        value.js_typeof().as_string().unwrap_or_default()
+    ))
 }
 
 /// A [`PlanError`] as a JavaScript exception: the native message, plus its

@@ -243,3 +243,28 @@ fn version_is_the_core_version() {
     // The composition type is the core's: nothing re-declared here.
     let _ = Composition::default();
 }
+
+#[wasm_bindgen_test]
+fn numbers_read_exactly_as_the_native_parser_reads_them() {
+    // -0 keeps its sign; a long literal rounds to the same f64 (serde_json's
+    // float_roundtrip and JSON.parse both take the nearest).
+    let request = r#"{"composition": {"elements": [
+        {"id": "a", "src": "x", "mediaStart": 0, "duration": -0, "fps": 30, "format": "png"},
+        {"id": "b", "src": "x", "mediaStart": -1.2345678901234567e-7, "duration": 1, "fps": 30, "format": "png"}
+    ]}}"#;
+    let err = framex_wasm::plan(js(request)).expect_err("refused");
+    assert_eq!(
+        text(&err, "message"),
+        native_plan(request).unwrap_err().to_string()
+    );
+
+    let huge = js(
+        r#"{"composition": {"elements": []}, "sources": {"x": {"identity": {"kind": "file", "path": "/x", "size": 0, "mtimeNs": 1}}}}"#,
+    );
+    let identity = get(&huge, "sources.x.identity");
+    let too_big = BigInt::from(u64::MAX) * BigInt::from(4_u32);
+    Reflect::set(&identity, &"size".into(), &too_big).unwrap();
+    let err = framex_wasm::plan(huge).expect_err("refused");
+    assert_eq!(text(&err, "path"), "sources.x.identity.size");
+    assert!(text(&err, "message").ends_with("does not fit in 64 bits"));
+}
