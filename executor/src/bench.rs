@@ -315,6 +315,7 @@ async fn run_scenario(
             plan: PlanOptions::default(),
             max_cache_bytes: DEFAULT_MAX_CACHE_BYTES * 8,
             segments: 1,
+            reuse_frames: true,
         };
         let t = Instant::now();
         let report = run(&run_options).await.map_err(|e| e.to_string())?;
@@ -357,6 +358,7 @@ async fn run_scenario(
                 plan: PlanOptions::default(),
                 max_cache_bytes: DEFAULT_MAX_CACHE_BYTES,
                 segments: options.jobs,
+                reuse_frames: true,
             };
             let t = Instant::now();
             run(&run_options).await.map_err(|e| e.to_string())?;

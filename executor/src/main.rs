@@ -99,6 +99,10 @@ enum Command {
         /// counts against --jobs); the frames are identical either way.
         #[arg(long, default_value_t = 1)]
         segments: usize,
+        /// Encode every output frame, even when it repeats a source frame
+        /// (by default repeats are encoded once and hard-linked).
+        #[arg(long)]
+        no_frame_reuse: bool,
         /// Cache size cap in bytes, applied after a run that extracted something.
         #[arg(long, env = "FRAMEX_CACHE_MAX_SIZE", default_value_t = DEFAULT_MAX_CACHE_BYTES)]
         max_cache_size: u64,
@@ -308,6 +312,7 @@ async fn dispatch(cli: Cli) -> Result<ExitCode, String> {
             timeout,
             max_cache_size,
             segments,
+            no_frame_reuse,
             planning,
         } => {
             let options = RunOptions {
@@ -322,6 +327,7 @@ async fn dispatch(cli: Cli) -> Result<ExitCode, String> {
                 plan: planning.options(),
                 max_cache_bytes: max_cache_size,
                 segments: segments.max(1),
+                reuse_frames: !no_frame_reuse,
             };
             let report = run_or_explain(&options).await?;
             if json {
@@ -526,6 +532,7 @@ async fn demo(
         plan: PlanOptions::default(),
         max_cache_bytes: DEFAULT_MAX_CACHE_BYTES,
         segments: 1,
+        reuse_frames: true,
     };
     if !quiet {
         eprintln!("framex demo: cold run (empty cache)…");

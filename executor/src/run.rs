@@ -54,6 +54,9 @@ pub struct RunOptions {
     /// Split each unit into up to this many segments extracted in parallel
     /// (each counts against `jobs`); 1 runs one ffmpeg per unit.
     pub segments: usize,
+    /// Encode each distinct source frame once when a unit repeats source
+    /// frames (upsampling, VFR gaps), linking the repeats.
+    pub reuse_frames: bool,
 }
 
 /// Why a run did not produce a report.
@@ -365,7 +368,11 @@ async fn run_unit(
         transfer: unit.transfer,
         first_number: 1,
     };
-    let distinct = DistinctFrames::plan(&spec);
+    let distinct = if options.reuse_frames {
+        DistinctFrames::plan(&spec)
+    } else {
+        None
+    };
     let limits = RunLimits {
         timeout: options.timeout,
         cancel: options.cancel.clone(),
