@@ -44,7 +44,11 @@ fn extract(composition: &Path, out: &Path, flags: &[&str]) -> Vec<(String, Vec<u
         .map(|e| {
             let e = e.unwrap();
             let name = e.file_name().to_string_lossy().into_owned();
-            (name, std::fs::read(e.path()).unwrap(), e.metadata().unwrap().ino())
+            (
+                name,
+                std::fs::read(e.path()).unwrap(),
+                e.metadata().unwrap().ino(),
+            )
         })
         .collect();
     frames.sort();
@@ -73,7 +77,11 @@ fn parallel_segments_equal_one_pass_on_cfr_and_vfr() {
         let dir = tempfile::tempdir().unwrap();
         let c = composition(dir.path(), &clip, 0.5, 2.0, "24");
         let one = extract(&c, &dir.path().join("one"), &["--segments", "1"]);
-        let split = extract(&c, &dir.path().join("split"), &["--segments", "3", "--jobs", "3"]);
+        let split = extract(
+            &c,
+            &dir.path().join("split"),
+            &["--segments", "3", "--jobs", "3"],
+        );
         assert_eq!(one.len(), 48);
         assert_same(&one, &split, &format!("segments of {}", clip.display()));
     }
@@ -88,7 +96,11 @@ fn upsampling_encodes_each_source_frame_once_with_identical_bytes() {
     let plain = extract(&c, &dir.path().join("plain"), &["--no-frame-reuse"]);
     assert_eq!(reused.len(), 120);
     assert_same(&reused, &plain, "30 fps at 60 fps");
-    assert_eq!(distinct_inodes(&reused), 60, "each source frame encoded once");
+    assert_eq!(
+        distinct_inodes(&reused),
+        60,
+        "each source frame encoded once"
+    );
     assert_eq!(distinct_inodes(&plain), 120);
 }
 
