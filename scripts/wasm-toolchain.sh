@@ -8,10 +8,11 @@
 #   - wasm-bindgen-cli at exactly the version `wasm-bindgen` is pinned to in
 #     the root Cargo.toml (the two must match).
 #
-# FRAMEX_WASM_TOOLCHAIN=debian forces the Debian fallback (to test it).
+# FRAMEX_WASM_TOOLCHAIN=debian forces the Debian fallback (to test it);
+# FRAMEX_WASM_TARGET_DIR overrides the target directory (default target-wasm).
 
 WASM_TARGET=wasm32-unknown-unknown
-WASM_TARGET_DIR=target-wasm
+WASM_TARGET_DIR=${FRAMEX_WASM_TARGET_DIR:-target-wasm}
 if [[ -d "$HOME/.cargo/bin" ]]; then export PATH="$HOME/.cargo/bin:$PATH"; fi
 
 wasm_log() { echo "wasm: $*" >&2; }
