@@ -167,7 +167,8 @@ fn check_element(
         FpsInput::Number(n) => Fps::from_f64(*n),
         FpsInput::Text(t) => Fps::parse(t),
     }
-    .filter(|f| f.num() <= MAX_FPS * f.den());
+    // In u64: `MAX_FPS * den` overflows u32 for den > 4294967 ("1/4294968").
+    .filter(|f| u64::from(f.num()) <= u64::from(MAX_FPS) * u64::from(f.den()));
     if fps.is_none() {
         let value = input.fps.to_string();
         problems.push((Field::Fps, Problem::InvalidFps { value }));
