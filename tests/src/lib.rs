@@ -4,6 +4,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 
+use framex_core::{ErrorDetail, PlanError, Request};
+
 /// The workspace root.
 pub fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -16,7 +18,13 @@ pub fn workspace_root() -> PathBuf {
 pub fn target_dir() -> PathBuf {
     std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
-        .map(|p| if p.is_absolute() { p } else { workspace_root().join(p) })
+        .map(|p| {
+            if p.is_absolute() {
+                p
+            } else {
+                workspace_root().join(p)
+            }
+        })
         .unwrap_or_else(|| workspace_root().join("target"))
 }
 
@@ -30,7 +38,14 @@ pub fn framex_bin() -> PathBuf {
         }
         let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
         let status = Command::new(cargo)
-            .args(["build", "--quiet", "-p", "framex-executor", "--bin", "framex"])
+            .args([
+                "build",
+                "--quiet",
+                "-p",
+                "framex-executor",
+                "--bin",
+                "framex",
+            ])
             .current_dir(workspace_root())
             .status()
             .expect("cargo runs");
@@ -77,7 +92,20 @@ pub fn make_clip(name: &str, args: &[&str]) -> PathBuf {
 pub fn cfr_clip() -> PathBuf {
     make_clip(
         "cfr30.mp4",
-        &["-f", "lavfi", "-i", "testsrc2=size=320x240:rate=30", "-t", "3", "-pix_fmt", "yuv420p", "-c:v", "libx264", "-g", "30"],
+        &[
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc2=size=320x240:rate=30",
+            "-t",
+            "3",
+            "-pix_fmt",
+            "yuv420p",
+            "-c:v",
+            "libx264",
+            "-g",
+            "30",
+        ],
     )
 }
 
@@ -87,9 +115,20 @@ pub fn vfr_clip() -> PathBuf {
     make_clip(
         "vfr.mp4",
         &[
-            "-f", "lavfi", "-i", "testsrc2=size=320x240:rate=30", "-t", "3",
-            "-vf", "select='not(between(n,20,40))',setpts='PTS+if(gt(N,10),0.01/TB,0)'",
-            "-fps_mode", "vfr", "-pix_fmt", "yuv420p", "-c:v", "libx264",
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc2=size=320x240:rate=30",
+            "-t",
+            "3",
+            "-vf",
+            "select='not(between(n,20,40))',setpts='PTS+if(gt(N,10),0.01/TB,0)'",
+            "-fps_mode",
+            "vfr",
+            "-pix_fmt",
+            "yuv420p",
+            "-c:v",
+            "libx264",
         ],
     )
 }
@@ -99,8 +138,16 @@ pub fn alpha_clip() -> PathBuf {
     make_clip(
         "alpha.webm",
         &[
-            "-f", "lavfi", "-i", "testsrc2=size=160x120:rate=30,format=yuva420p,colorchannelmixer=aa=0.5",
-            "-t", "2", "-c:v", "libvpx-vp9", "-pix_fmt", "yuva420p",
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc2=size=160x120:rate=30,format=yuva420p,colorchannelmixer=aa=0.5",
+            "-t",
+            "2",
+            "-c:v",
+            "libvpx-vp9",
+            "-pix_fmt",
+            "yuva420p",
         ],
     )
 }
@@ -109,8 +156,72 @@ pub fn alpha_clip() -> PathBuf {
 pub fn ntsc_clip() -> PathBuf {
     make_clip(
         "ntsc.mp4",
-        &["-f", "lavfi", "-i", "testsrc2=size=320x240:rate=30000/1001", "-t", "3", "-pix_fmt", "yuv420p", "-c:v", "libx264"],
+        &[
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc2=size=320x240:rate=30000/1001",
+            "-t",
+            "3",
+            "-pix_fmt",
+            "yuv420p",
+            "-c:v",
+            "libx264",
+        ],
     )
+}
+
+/// The snapshot corpus: `tests/cases`, one request (`framex_core::Request`
+/// JSON) per file.
+pub fn cases_dir() -> PathBuf {
+    workspace_root().join("tests").join("cases")
+}
+
+/// The committed snapshots of the corpus: `snapshots/` at the workspace root.
+pub fn snapshots_dir() -> PathBuf {
+    workspace_root().join("snapshots")
+}
+
+/// Every `*.json` in [`cases_dir`], sorted by path.
+pub fn case_files() -> Vec<PathBuf> {
+    let dir = cases_dir();
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("reading {}: {e}", dir.display()))
+        .map(|entry| entry.expect("a directory entry").path())
+        .filter(|path| path.extension().is_some_and(|ext| ext == "json"))
+        .collect();
+    files.sort();
+    files
+}
+
+/// The native result for the text of a case, as the snapshots pin it and as
+/// every other planner (wasm) must reproduce it: `Ok` with the plan as JSON,
+/// or `Err` with [`error_text`] of the error.
+pub fn plan_case_json(text: &str) -> Result<serde_json::Value, String> {
+    let request = Request::from_json(text).map_err(|e| plan_error_text(&PlanError::from(e)))?;
+    let plan = framex_core::plan(&request).map_err(|e| plan_error_text(&e))?;
+    Ok(serde_json::to_value(plan).expect("a plan serializes"))
+}
+
+/// [`error_text`] of a native error: its message and its element errors.
+pub fn plan_error_text(error: &PlanError) -> String {
+    let details: Vec<ErrorDetail> = error.element_errors().iter().map(|e| e.detail()).collect();
+    let details = serde_json::to_value(details).expect("error details serialize");
+    error_text(&error.to_string(), Some(&details))
+}
+
+/// How a refused case reads: the error's message, then, when the error lists
+/// invalid elements, a blank line and the list of `ErrorDetail`s as pretty
+/// JSON. `errors` is that list as serialized (natively, or the `errors` of a
+/// wasm error); `None` or an empty list adds nothing.
+pub fn error_text(message: &str, errors: Option<&serde_json::Value>) -> String {
+    match errors {
+        Some(list) if list.as_array().is_some_and(|l| !l.is_empty()) => {
+            let list = serde_json::to_string_pretty(list).expect("JSON values serialize");
+            format!("{message}\n\n{list}")
+        }
+        _ => message.to_string(),
+    }
 }
 
 pub mod wasm;
