@@ -49,13 +49,46 @@ pub struct ElementInput {
 }
 
 /// A frame rate as written: a JSON number or a string such as `"30000/1001"`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(untagged)]
 pub enum FpsInput {
     /// A number, converted by [`crate::Fps::from_f64`]'s rounding rule.
     Number(f64),
     /// `"num/den"` or a decimal string.
     Text(String),
+}
+
+/// By hand rather than `#[serde(untagged)]`, so that a value of the wrong
+/// type is named with what was expected instead of "did not match any
+/// variant of untagged enum".
+impl<'de> Deserialize<'de> for FpsInput {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl serde::de::Visitor<'_> for Visitor {
+            type Value = FpsInput;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a frame rate: a number or a \"num/den\" string")
+            }
+
+            fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<FpsInput, E> {
+                Ok(FpsInput::Number(v))
+            }
+
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<FpsInput, E> {
+                Ok(FpsInput::Number(v as f64))
+            }
+
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<FpsInput, E> {
+                Ok(FpsInput::Number(v as f64))
+            }
+
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<FpsInput, E> {
+                Ok(FpsInput::Text(v.to_string()))
+            }
+        }
+        deserializer.deserialize_any(Visitor)
+    }
 }
 
 impl Default for FpsInput {
