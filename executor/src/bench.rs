@@ -34,6 +34,13 @@ pub struct BenchOptions {
     pub only: Vec<String>,
     /// ffmpeg processes at once, for naive and framex alike.
     pub jobs: usize,
+    /// The wasm package for node (`scripts/build-wasm.sh` writes it).
+    pub wasm_pkg: PathBuf,
+}
+
+/// Where `scripts/build-wasm.sh` puts the node package of this checkout.
+pub fn default_wasm_pkg() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../wasm/pkg/node")
 }
 
 /// One scenario's medians, milliseconds, and whether outputs matched.
@@ -66,6 +73,16 @@ pub struct ScenarioResult {
     pub outputs_match: bool,
 }
 
+/// Planning a request given as JSON text, natively and in wasm (node).
+#[derive(Clone, Copy, Debug, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PlanJsonTimes {
+    /// `framex_core` natively: parse, plan, serialize.
+    pub native_us: u64,
+    /// `planJson` of the node package.
+    pub wasm_us: u64,
+}
+
 /// Everything `framex bench` measured.
 #[derive(Clone, Debug, Default, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -76,6 +93,13 @@ pub struct BenchReport {
     pub scenarios: Vec<ScenarioResult>,
     /// Planning time (median, microseconds) by element count.
     pub plan_us: BTreeMap<u64, u64>,
+    /// The same request as JSON text through `planJson` in node's
+    /// WebAssembly, and natively (parse, plan, serialize), microseconds;
+    /// empty when node or the wasm package is missing.
+    pub plan_json_us: BTreeMap<u64, PlanJsonTimes>,
+    /// Why the wasm timing was skipped, if it was.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub wasm_skipped: Option<String>,
     /// Peak RSS of the framex process (KiB) by frames of work.
     pub peak_rss_kib: BTreeMap<u64, u64>,
 }
@@ -172,6 +196,10 @@ pub async fn bench(tools: &Tools, options: &BenchOptions) -> Result<BenchReport,
         report
             .plan_us
             .insert(n, plan_time_us(n, options.repeat.max(1)));
+    }
+    match wasm_plan_times(&options.dir, &options.wasm_pkg, options.repeat.max(1)) {
+        Ok(times) => report.plan_json_us = times,
+        Err(why) => report.wasm_skipped = Some(why),
     }
     for frames in [30u64, 2000] {
         let kib = peak_rss_kib(&media, &options.dir, d, frames)?;
@@ -522,6 +550,94 @@ fn same_outputs(naive: &Path, framex: &Path, elements: &[ScenarioElement]) -> Re
 
 /// Median time to plan `n` elements over `n / 50` sources with realistic repeats.
 pub fn plan_time_us(n: u64, repeat: usize) -> u64 {
+    let request = plan_request(n);
+    let mut times = Vec::new();
+    for _ in 0..repeat {
+        let t = Instant::now();
+        let plan = plan(&request).expect("plans");
+        times.push(t.elapsed());
+        std::hint::black_box(plan);
+    }
+    median_ms_us(times)
+}
+
+/// The node script: plans the request file `repeat` times with `planJson`
+/// and prints the median in microseconds.
+const WASM_PLAN_SCRIPT: &str = r#"
+const [pkg, file, repeat] = process.argv.slice(2);
+const { planJson } = require(pkg);
+const text = require("fs").readFileSync(file, "utf8");
+planJson(text); // warm up: compile and grow memory once
+const times = [];
+for (let i = 0; i < Number(repeat); i++) {
+  const t = process.hrtime.bigint();
+  planJson(text);
+  times.push(Number(process.hrtime.bigint() - t) / 1000);
+}
+times.sort((a, b) => a - b);
+console.log(Math.round(times[Math.floor(times.length / 2)]));
+"#;
+
+/// `planJson` in node's wasm against the native parse + plan + serialize,
+/// for the requests [`plan_time_us`] plans.
+fn wasm_plan_times(
+    dir: &Path,
+    pkg: &Path,
+    repeat: usize,
+) -> Result<BTreeMap<u64, PlanJsonTimes>, String> {
+    let module = pkg.join("framex_wasm.js");
+    if !module.is_file() {
+        return Err(format!(
+            "no wasm package at {} (run scripts/build-wasm.sh)",
+            pkg.display()
+        ));
+    }
+    let node = which::which("node").map_err(|_| "node is not installed".to_string())?;
+    let script = dir.join("plan-wasm.js");
+    std::fs::write(&script, WASM_PLAN_SCRIPT).map_err(|e| e.to_string())?;
+    let mut out = BTreeMap::new();
+    for n in [10_000u64, 100_000] {
+        let text = serde_json::to_string(&plan_request(n)).expect("a request serializes");
+        let file = dir.join(format!("plan-request-{n}.json"));
+        std::fs::write(&file, &text).map_err(|e| e.to_string())?;
+        let mut times = Vec::new();
+        for _ in 0..repeat {
+            let t = Instant::now();
+            let request = Request::from_json(&text).expect("parses");
+            let plan = plan(&request).expect("plans");
+            std::hint::black_box(serde_json::to_string(&plan).expect("serializes"));
+            times.push(t.elapsed());
+        }
+        let output = Command::new(&node)
+            .arg(&script)
+            .arg(module.canonicalize().map_err(|e| e.to_string())?)
+            .arg(&file)
+            .arg(repeat.to_string())
+            .output()
+            .map_err(|e| format!("running node: {e}"))?;
+        if !output.status.success() {
+            return Err(format!(
+                "node failed: {}",
+                String::from_utf8_lossy(&output.stderr).trim()
+            ));
+        }
+        let wasm_us = String::from_utf8_lossy(&output.stdout)
+            .trim()
+            .parse()
+            .map_err(|e| format!("node printed no time: {e}"))?;
+        out.insert(
+            n,
+            PlanJsonTimes {
+                native_us: median_ms_us(times),
+                wasm_us,
+            },
+        );
+    }
+    Ok(out)
+}
+
+/// The request [`plan_time_us`] plans: `n` elements over `n / 50` sources.
+fn plan_request(n: u64) -> Request {
     let sources = (n / 50).max(1);
     let elements: Vec<serde_json::Value> = (0..n)
         .map(|i| {
@@ -533,18 +649,10 @@ pub fn plan_time_us(n: u64, repeat: usize) -> u64 {
         .collect();
     let composition: Composition =
         serde_json::from_value(json!({ "elements": elements })).expect("valid composition");
-    let request = Request {
+    Request {
         composition,
         ..Request::default()
-    };
-    let mut times = Vec::new();
-    for _ in 0..repeat {
-        let t = Instant::now();
-        let plan = plan(&request).expect("plans");
-        times.push(t.elapsed());
-        std::hint::black_box(plan);
     }
-    median_ms_us(times)
 }
 
 fn median_ms(mut times: Vec<Duration>) -> u64 {
@@ -655,6 +763,18 @@ pub fn bench_table(report: &BenchReport) -> String {
             "  plan {n:>6} elements          {:.2} ms (target < 10 ms for 10 000)",
             *us as f64 / 1000.0
         );
+    }
+    for (n, t) in &report.plan_json_us {
+        let _ = writeln!(
+            out,
+            "  planJson {n:>6}, wasm / native {} ({:.2} ms in node, {:.2} ms native; text in, text out)",
+            ratio(t.wasm_us, t.native_us),
+            t.wasm_us as f64 / 1000.0,
+            t.native_us as f64 / 1000.0
+        );
+    }
+    if let Some(why) = &report.wasm_skipped {
+        let _ = writeln!(out, "  planJson in wasm: skipped, {why}");
     }
     for (frames, kib) in &report.peak_rss_kib {
         let _ = writeln!(

@@ -137,6 +137,10 @@ enum Command {
         /// Print the results as JSON.
         #[arg(long)]
         json: bool,
+        /// The wasm package for node, to time `planJson` in WebAssembly
+        /// (default: wasm/pkg/node of this checkout, from scripts/build-wasm.sh).
+        #[arg(long)]
+        wasm_pkg: Option<PathBuf>,
     },
     /// Serve the browser preview page on 127.0.0.1.
     Preview {
@@ -351,8 +355,10 @@ async fn dispatch(cli: Cli) -> Result<ExitCode, String> {
             dir,
             jobs,
             json,
+            wasm_pkg,
         } => {
             let options = framex_executor::bench::BenchOptions {
+                wasm_pkg: wasm_pkg.unwrap_or_else(framex_executor::bench::default_wasm_pkg),
                 dir: dir.unwrap_or_else(|| std::env::temp_dir().join("framex-bench")),
                 quick,
                 repeat,
