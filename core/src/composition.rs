@@ -18,17 +18,19 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::ParseError;
 
-/// A composition: the video elements of a timeline.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+/// A composition: the video elements of a timeline. Read from a JSON object
+/// only, unknown fields refused.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Composition {
     /// The elements, in timeline order. The first of a set of duplicates leads.
     pub elements: Vec<ElementInput>,
 }
 
-/// One element as written in the composition, before validation.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+/// One element as written in the composition, before validation. Read from
+/// a JSON object only, unknown fields refused.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct ElementInput {
     /// Unique id; becomes the name of the element's output directory.
     pub id: String,
@@ -44,8 +46,31 @@ pub struct ElementInput {
     /// Image format of the frames.
     pub format: String,
     /// Optional SDR→HDR transfer conversion: `"pq"` or `"hlg"`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub sdr_to_hdr_transfer: Option<String>,
+}
+
+// How the two are read. The mirrors must name every field (the derive
+// builds the real type, so a field missing here does not compile).
+objects_only!(Composition => CompositionDef, ElementInput => ElementInputDef);
+
+#[derive(Deserialize)]
+#[serde(remote = "Composition", rename_all = "camelCase", deny_unknown_fields)]
+struct CompositionDef {
+    elements: Vec<ElementInput>,
+}
+
+#[derive(Deserialize)]
+#[serde(remote = "ElementInput", rename_all = "camelCase", deny_unknown_fields)]
+struct ElementInputDef {
+    id: String,
+    src: String,
+    media_start: f64,
+    duration: f64,
+    fps: FpsInput,
+    format: String,
+    #[serde(default)]
+    sdr_to_hdr_transfer: Option<String>,
 }
 
 /// A frame rate as written: a JSON number or a string such as `"30000/1001"`.
@@ -172,6 +197,57 @@ impl Transfer {
     }
 }
 
+/// Wraps a deserializer so that a struct (or an internally tagged enum) is
+/// read only from a map, a JSON object. serde's derived `Deserialize` also
+/// takes a sequence of the field values in declaration order, which skips
+/// the field names and with them `deny_unknown_fields`:
+/// `["a", "x.mp4", 0, 10, 30, "png"]` must not be an element, nor a swap of
+/// two numbers in it a different render.
+pub(crate) struct ObjectsOnly<D>(pub(crate) D);
+
+/// Accepts a map and nothing else, with the wrapped visitor's expectation.
+struct ObjectVisitor<V>(V);
+
+impl<'de, V: serde::de::Visitor<'de>> serde::de::Visitor<'de> for ObjectVisitor<V> {
+    type Value = V::Value;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.expecting(f)
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<V::Value, A::Error> {
+        self.0.visit_map(map)
+    }
+}
+
+impl<'de, D: serde::Deserializer<'de>> serde::Deserializer<'de> for ObjectsOnly<D> {
+    type Error = D::Error;
+
+    fn deserialize_any<V: serde::de::Visitor<'de>>(self, visitor: V) -> Result<V::Value, D::Error> {
+        self.0.deserialize_any(ObjectVisitor(visitor))
+    }
+
+    fn deserialize_struct<V: serde::de::Visitor<'de>>(
+        self,
+        name: &'static str,
+        fields: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, D::Error> {
+        self.0
+            .deserialize_struct(name, fields, ObjectVisitor(visitor))
+    }
+
+    fn is_human_readable(&self) -> bool {
+        self.0.is_human_readable()
+    }
+
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
+        bytes byte_buf option unit unit_struct newtype_struct seq tuple
+        tuple_struct map enum identifier ignored_any
+    }
+}
+
 impl Composition {
     /// Parses a composition from JSON text. Syntax errors carry line and
     /// column; type errors and unknown fields also carry the path of the field
@@ -233,6 +309,44 @@ mod tests {
         .unwrap_err();
         assert_eq!(err.path, "elements[0].durration");
         assert!(err.message.contains("unknown field `durration`"), "{err}");
+    }
+
+    #[test]
+    fn structs_are_objects_not_arrays_of_their_fields() {
+        let err = Composition::from_json(r#"[[]]"#).unwrap_err();
+        assert_eq!(
+            err.message,
+            "invalid type: sequence, expected struct Composition"
+        );
+        // The `Deserialize` impls themselves, not only `from_json`.
+        assert!(serde_json::from_str::<Composition>("[[]]").is_err());
+        assert!(serde_json::from_str::<crate::SourceIdentity>(r#"["name","x"]"#).is_err());
+        let err =
+            Composition::from_json(r#"{"elements":[["a","x.mp4",0,10,30,"png"]]}"#).unwrap_err();
+        assert_eq!(err.path, "elements[0]");
+        assert_eq!(
+            err.message,
+            "invalid type: sequence, expected struct ElementInput"
+        );
+        for request in [
+            r#"{"composition":[[]]}"#,
+            r#"{"composition":{"elements":[]},"options":[true,0]}"#,
+            r#"{"composition":{"elements":[]},"sources":{"x":[{"kind":"name","name":"x"}]}}"#,
+            r#"{"composition":{"elements":[]},"sources":{"x":{"identity":["name","x"]}}}"#,
+        ] {
+            let err = crate::Request::from_json(request).unwrap_err();
+            assert!(
+                err.message.starts_with("invalid type: sequence"),
+                "{request}: {err}"
+            );
+        }
+        // Objects still read as before, both ways.
+        let text = r#"{"composition":{"elements":[{"id":"a","src":"x","mediaStart":0,"duration":1,"fps":30,"format":"png"}]},"sources":{"x":{"identity":{"kind":"name","name":"x"},"durationUs":5}},"options":{"superset":false}}"#;
+        let request = crate::Request::from_json(text).unwrap();
+        let again: crate::Request =
+            serde_json::from_str(&serde_json::to_string(&request).unwrap()).unwrap();
+        assert_eq!(again, request);
+        assert!(!request.options.superset);
     }
 
     #[test]

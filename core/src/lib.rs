@@ -23,6 +23,19 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+/// `Deserialize` for a type through its private mirror `$def`, which derives
+/// it with `#[serde(remote = "$ty")]` and the type's field rules: read only
+/// from a JSON object ([`composition::ObjectsOnly`]).
+macro_rules! objects_only {
+    ($($ty:ident => $def:ident),* $(,)?) => {$(
+        impl<'de> serde::Deserialize<'de> for $ty {
+            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                $def::deserialize(crate::composition::ObjectsOnly(deserializer))
+            }
+        }
+    )*};
+}
+
 pub mod composition;
 pub mod error;
 pub mod frames;

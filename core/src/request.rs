@@ -8,20 +8,19 @@ use serde::{Deserialize, Serialize};
 use crate::composition::Composition;
 
 /// Everything the planner needs, and nothing it would have to fetch itself.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+/// Read from a JSON object only, unknown fields refused (as the other
+/// request types).
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Request {
     /// The composition to plan.
     pub composition: Composition,
     /// Facts about sources, keyed by the element's `src` exactly as written.
     /// A source without an entry is known by its name alone.
-    #[serde(default)]
     pub sources: BTreeMap<String, SourceFacts>,
     /// Cache keys that already have a good entry.
-    #[serde(default)]
     pub cached_keys: BTreeSet<String>,
     /// Planning options.
-    #[serde(default)]
     pub options: PlanOptions,
 }
 
@@ -33,9 +32,9 @@ impl Request {
     }
 }
 
-/// Planning options.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+/// Planning options; a missing field keeps its default.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct PlanOptions {
     /// Merge overlapping trims of one source into superset extractions.
     pub superset: bool,
@@ -54,26 +53,24 @@ impl Default for PlanOptions {
 }
 
 /// What the caller knows about one source.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct SourceFacts {
     /// Who the source is, for dedupe and cache keys.
     pub identity: SourceIdentity,
     /// Probed duration in microseconds (end of the last frame), when known.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub duration_us: Option<i64>,
     /// The source has an alpha channel (PNG frames are then `rgba`).
-    #[serde(default)]
     pub alpha: bool,
     /// The source has a variable frame rate.
-    #[serde(default)]
     pub vfr: bool,
 }
 
 /// The identity of a source: two elements share work only if their sources
 /// have the same identity.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "camelCase", deny_unknown_fields)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(tag = "kind", rename_all = "camelCase")]
 pub enum SourceIdentity {
     /// A file on disk: canonical path, size and modification time. Any change
     /// of the file changes its identity.
@@ -107,4 +104,71 @@ impl Default for SourceIdentity {
             name: String::new(),
         }
     }
+}
+
+// How the request types are read: only from JSON objects (see
+// `composition::ObjectsOnly`), unknown fields refused, missing optional
+// fields defaulted. The mirrors must name every field: the derive builds the
+// real type, so a field missing here does not compile.
+objects_only!(
+    Request => RequestDef,
+    PlanOptions => PlanOptionsDef,
+    SourceFacts => SourceFactsDef,
+    SourceIdentity => SourceIdentityDef,
+);
+
+#[derive(Deserialize)]
+#[serde(remote = "Request", rename_all = "camelCase", deny_unknown_fields)]
+struct RequestDef {
+    composition: Composition,
+    #[serde(default)]
+    sources: BTreeMap<String, SourceFacts>,
+    #[serde(default)]
+    cached_keys: BTreeSet<String>,
+    #[serde(default)]
+    options: PlanOptions,
+}
+
+#[derive(Deserialize)]
+#[serde(
+    remote = "PlanOptions",
+    rename_all = "camelCase",
+    deny_unknown_fields,
+    default = "PlanOptions::default"
+)]
+struct PlanOptionsDef {
+    superset: bool,
+    superset_gap_us: i64,
+}
+
+#[derive(Deserialize)]
+#[serde(remote = "SourceFacts", rename_all = "camelCase", deny_unknown_fields)]
+struct SourceFactsDef {
+    identity: SourceIdentity,
+    #[serde(default)]
+    duration_us: Option<i64>,
+    #[serde(default)]
+    alpha: bool,
+    #[serde(default)]
+    vfr: bool,
+}
+
+#[derive(Deserialize)]
+#[serde(
+    remote = "SourceIdentity",
+    tag = "kind",
+    rename_all = "camelCase",
+    deny_unknown_fields
+)]
+enum SourceIdentityDef {
+    #[serde(rename_all = "camelCase")]
+    File {
+        path: String,
+        size: u64,
+        mtime_ns: i64,
+    },
+    #[serde(rename_all = "camelCase")]
+    Content { blake3: String },
+    #[serde(rename_all = "camelCase")]
+    Name { name: String },
 }
