@@ -221,7 +221,14 @@ fn peak_rss_kib(media: &Path, dir: &Path, d: f64, frames: u64) -> Result<u64, St
     ]});
     let path = work.join("composition.json");
     std::fs::write(&path, composition.to_string()).map_err(|e| e.to_string())?;
-    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+    // /proc/self/exe runs this very binary even after a rebuild replaced the
+    // file on disk (current_exe() would then name a deleted path).
+    let self_exe = Path::new("/proc/self/exe");
+    let exe = if self_exe.exists() {
+        self_exe.to_path_buf()
+    } else {
+        std::env::current_exe().map_err(|e| e.to_string())?
+    };
     let mut child = Command::new(exe)
         .args(["--quiet", "extract"])
         .arg(&path)
@@ -444,6 +451,7 @@ async fn naive_run(
             };
             run_ffmpeg(&ffmpeg, &ffmpeg_args(&spec, None, &dir), &limits, &|_| {})
                 .await
+                .map(drop)
                 .map_err(|e| e.to_string())
         });
     }

@@ -17,7 +17,7 @@ use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
 use tokio::process::Command;
 use tokio_util::sync::CancellationToken;
 
-use crate::cache::{frame_name, hash_file, FrameRecord};
+use crate::cache::{frame_name, FrameRecord};
 use crate::error::{stderr_tail, ExtractError};
 use crate::probe::Probe;
 
@@ -176,7 +176,15 @@ pub fn ffmpeg_args(
                 .collect();
             filters.push(format!("select='{}'", ranges.join("+")));
         }
-        None => filters.push(format!("fps=fps={}:start_time=0", spec.fps)),
+        // `eof_action=pass` rounds the end of the input *up* to a tick, so
+        // the output has a frame for every tick before the source's end, as
+        // the plan counts them (`ceil((end − start) × fps)`) and as the
+        // distinct-frame path gives them. The default rounds to the nearest
+        // tick and drops the last frame when the end lies less than half a
+        // frame past a tick (a 29.97 fps clip at 30 fps, to its end), which
+        // failed such extractions. Every other frame is the same, so no
+        // published entry changes and the recipe version stays.
+        None => filters.push(format!("fps=fps={}:start_time=0:eof_action=pass", spec.fps)),
     }
     if let Some(transfer) = spec.transfer {
         let t = match transfer {
@@ -255,25 +263,60 @@ pub struct RunLimits {
     pub cancel: CancellationToken,
 }
 
+/// Kills a process group when dropped. ffmpeg (and ffprobe) run as the
+/// leader of a group of their own, so a timeout or a cancellation also ends
+/// what they started (the real ffmpeg behind a wrapper script set as
+/// `FRAMEX_FFMPEG`), and nothing they started outlives their run to write
+/// into a directory framex has already checked. A group's id is not reused
+/// while any member lives; once the group is empty the kill finds nothing.
+pub(crate) struct GroupKiller(Option<rustix::process::Pid>);
+
+impl GroupKiller {
+    /// For a child spawned with `process_group(0)`.
+    pub(crate) fn new(child: &tokio::process::Child) -> Self {
+        let pid = child
+            .id()
+            .and_then(|id| i32::try_from(id).ok())
+            // Never 0 or 1: those would signal our own group or every process.
+            .filter(|&id| id > 1)
+            .and_then(rustix::process::Pid::from_raw);
+        Self(pid)
+    }
+}
+
+impl Drop for GroupKiller {
+    fn drop(&mut self) {
+        if let Some(pid) = self.0 {
+            let _ = rustix::process::kill_process_group(pid, rustix::process::Signal::KILL);
+        }
+    }
+}
+
 /// Runs ffmpeg with `args`, reporting frames written through `on_frames`
-/// (the running total). Kills it on timeout or cancellation.
+/// (the running total). Kills it, and every process it started, on timeout
+/// or cancellation. Returns the tail of its stderr.
 pub async fn run_ffmpeg(
     ffmpeg: &Path,
     args: &[OsString],
     limits: &RunLimits,
     on_frames: &(dyn Fn(u64) + Send + Sync),
-) -> Result<(), ExtractError> {
+) -> Result<String, ExtractError> {
     let mut child = Command::new(ffmpeg)
         .args(args)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
+        .process_group(0)
         .kill_on_drop(true)
         .spawn()
         .map_err(|err| ExtractError::ToolUnavailable {
             tool: "ffmpeg".into(),
             reason: format!("{}: {err}", ffmpeg.display()),
         })?;
+    // Declared after `child`, so dropped before it: on a timeout or a
+    // cancellation the group is killed while its leader is still unreaped;
+    // after a normal exit it kills only stragglers, if any.
+    let _group = GroupKiller::new(&child);
     let stdout = child.stdout.take().expect("piped");
     let mut stderr = child.stderr.take().expect("piped");
     let progress = async move {
@@ -300,7 +343,7 @@ pub async fn run_ffmpeg(
         (status, err) = run => {
             let status = status.map_err(|e| ExtractError::io("waiting for ffmpeg", ffmpeg, &e))?;
             if status.success() {
-                Ok(())
+                Ok(stderr_tail(&err, 6))
             } else {
                 Err(ExtractError::FfmpegFailed {
                     status: describe_status(&status),
@@ -316,7 +359,7 @@ pub async fn run_ffmpeg(
         }
         () = limits.cancel.cancelled() => Err(ExtractError::Cancelled),
     }
-    // Leaving the select drops the child; kill_on_drop kills a running one.
+    // Leaving the select kills the group, then drops the child.
 }
 
 fn describe_status(status: &std::process::ExitStatus) -> String {
@@ -357,18 +400,27 @@ pub fn place_distinct(
 }
 
 /// Checks what ffmpeg wrote: exactly `expected` frames numbered from 1, each
-/// a complete image of the format. Hashes and syncs each frame (so a
-/// published entry survives a power cut), returning their records in order.
+/// a complete image of the format (a PNG's every chunk checksum verified).
+/// Hashes and syncs each frame (so a published entry survives a power cut),
+/// returning their records in order. `stderr_tail` is ffmpeg's, for the
+/// error when it wrote nothing.
 pub fn check_frames(
     dir: &Path,
     expected: u64,
     format: ImageFormat,
+    stderr_tail: &str,
 ) -> Result<Vec<(PathBuf, FrameRecord)>, ExtractError> {
     let written = std::fs::read_dir(dir)
         .map_err(|e| ExtractError::io("reading", dir, &e))?
         .filter_map(Result::ok)
         .filter(|e| e.file_name().to_string_lossy().starts_with("frame_"))
         .count() as u64;
+    if written == 0 && expected > 0 {
+        return Err(ExtractError::ZeroOutput {
+            expected,
+            stderr_tail: stderr_tail.to_string(),
+        });
+    }
     if written != expected {
         return Err(ExtractError::BadOutput {
             detail: format!("{written} frames written, {expected} expected"),
@@ -387,9 +439,8 @@ pub fn check_frames(
             if let Some(record) = seen.get(&inode) {
                 return Ok((path, record.clone()));
             }
-            let (blake3, ends) =
-                hash_file(&path).map_err(|e| ExtractError::io("reading", &path, &e))?;
-            if !complete_image(format, &ends) {
+            let bytes = std::fs::read(&path).map_err(|e| ExtractError::io("reading", &path, &e))?;
+            if !complete_image(format, &bytes) {
                 return Err(ExtractError::BadOutput {
                     detail: format!(
                         "{} is not a complete {} image",
@@ -398,36 +449,109 @@ pub fn check_frames(
                     ),
                 });
             }
+            let blake3 = blake3::hash(&bytes).to_hex().to_string();
             let file =
                 std::fs::File::open(&path).map_err(|e| ExtractError::io("opening", &path, &e))?;
             file.sync_data()
                 .map_err(|e| ExtractError::io("syncing", &path, &e))?;
-            let size = file
-                .metadata()
-                .map_err(|e| ExtractError::io("stat", &path, &e))?
-                .len();
-            let record = FrameRecord { size, blake3 };
+            let record = FrameRecord {
+                size: bytes.len() as u64,
+                blake3,
+            };
             seen.insert(inode, record.clone());
             Ok((path, record))
         })
         .collect()
 }
 
-/// `ends` holds the first 8 and the last 12 bytes of a file.
-fn complete_image(format: ImageFormat, ends: &[u8]) -> bool {
-    if ends.len() < 20 {
-        return false;
-    }
-    let (head, tail) = (&ends[..8], &ends[ends.len() - 12..]);
+/// A whole image: a PNG is its signature, then chunks each with a correct
+/// CRC, `IHDR` first and `IEND` last, nothing after; a JPEG starts with SOI
+/// and ends with EOI (JPEG has no checksum to check).
+fn complete_image(format: ImageFormat, bytes: &[u8]) -> bool {
     match format {
-        ImageFormat::Png => head == b"\x89PNG\r\n\x1a\n" && &tail[4..8] == b"IEND",
-        ImageFormat::Jpeg => head[..2] == [0xFF, 0xD8] && tail[10..] == [0xFF, 0xD9],
+        ImageFormat::Png => complete_png(bytes),
+        ImageFormat::Jpeg => {
+            bytes.len() >= 4 && bytes.starts_with(&[0xFF, 0xD8]) && bytes.ends_with(&[0xFF, 0xD9])
+        }
     }
+}
+
+fn complete_png(bytes: &[u8]) -> bool {
+    let Some(mut rest) = bytes.strip_prefix(b"\x89PNG\r\n\x1a\n") else {
+        return false;
+    };
+    let mut first = true;
+    while rest.len() >= 12 {
+        let length = u32::from_be_bytes([rest[0], rest[1], rest[2], rest[3]]) as usize;
+        // Length, type and data, then the CRC of type and data.
+        let Some(end) = length.checked_add(12).filter(|&end| end <= rest.len()) else {
+            return false;
+        };
+        let (body, crc) = (&rest[4..end - 4], &rest[end - 4..end]);
+        if crc32fast::hash(body) != u32::from_be_bytes([crc[0], crc[1], crc[2], crc[3]]) {
+            return false;
+        }
+        let kind = &body[..4];
+        if first != (kind == b"IHDR") {
+            return false;
+        }
+        first = false;
+        rest = &rest[end..];
+        if kind == b"IEND" {
+            return rest.is_empty();
+        }
+    }
+    false
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn chunk(kind: &[u8; 4], data: &[u8]) -> Vec<u8> {
+        let mut body = kind.to_vec();
+        body.extend_from_slice(data);
+        let mut out = (data.len() as u32).to_be_bytes().to_vec();
+        out.extend_from_slice(&body);
+        out.extend_from_slice(&crc32fast::hash(&body).to_be_bytes());
+        out
+    }
+
+    #[test]
+    fn only_whole_pngs_with_good_checksums_pass() {
+        let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
+        png.extend(chunk(b"IHDR", &[0, 0, 0, 1, 0, 0, 0, 1, 8, 2, 0, 0, 0]));
+        png.extend(chunk(b"IDAT", b"not really zlib, but checksummed"));
+        png.extend(chunk(b"IEND", b""));
+        assert!(complete_image(ImageFormat::Png, &png));
+        // A byte changed anywhere, a cut, or anything after IEND.
+        for at in [0, 9, 20, 40, png.len() - 1] {
+            let mut bad = png.clone();
+            bad[at] ^= 0x20;
+            assert!(!complete_image(ImageFormat::Png, &bad), "byte {at}");
+        }
+        assert!(!complete_image(ImageFormat::Png, &png[..png.len() - 1]));
+        assert!(!complete_image(
+            ImageFormat::Png,
+            &[png.as_slice(), b"x"].concat()
+        ));
+        // IHDR must come first; a huge length does not overflow.
+        let mut no_ihdr = b"\x89PNG\r\n\x1a\n".to_vec();
+        no_ihdr.extend(chunk(b"IEND", b""));
+        assert!(!complete_image(ImageFormat::Png, &no_ihdr));
+        let mut huge = b"\x89PNG\r\n\x1a\n".to_vec();
+        huge.extend([0xFF; 16]);
+        assert!(!complete_image(ImageFormat::Png, &huge));
+        assert!(complete_image(
+            ImageFormat::Jpeg,
+            &[0xFF, 0xD8, 1, 2, 0xFF, 0xD9]
+        ));
+        assert!(!complete_image(
+            ImageFormat::Jpeg,
+            &[0xFF, 0xD8, 1, 2, 0xFF]
+        ));
+        assert!(!complete_image(ImageFormat::Jpeg, &[0xFF, 0xD9]));
+    }
 
     #[test]
     fn segment_starts_are_whole_microseconds() {

@@ -198,6 +198,9 @@ async fn prepare_source(
             let tmp = path.with_extension(format!("tmp.{}", std::process::id()));
             if std::fs::write(&tmp, serde_json::to_vec(&probe).unwrap_or_default()).is_ok() {
                 let _ = std::fs::rename(&tmp, &path);
+            } else {
+                // A full disk: leave no empty or half-written file behind.
+                let _ = std::fs::remove_file(&tmp);
             }
         }
     }

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use tokio::process::Command;
 
 use crate::error::{stderr_tail, ExtractError};
+use crate::extract::GroupKiller;
 
 /// Version of the stored probe format; bump when [`Probe`] changes meaning.
 const PROBE_VERSION: u32 = 1;
@@ -84,20 +85,26 @@ pub async fn probe(ffprobe: &Path, path: &Path, timeout: Duration) -> Result<Pro
         .args(["-of", "json"])
         .arg(path)
         .kill_on_drop(true)
-        .stdin(std::process::Stdio::null());
-    let output = match tokio::time::timeout(timeout, command.output()).await {
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        // Its own group, killed as a whole on timeout (see GroupKiller).
+        .process_group(0);
+    let child = command
+        .spawn()
+        .map_err(|err| ExtractError::ToolUnavailable {
+            tool: "ffprobe".into(),
+            reason: format!("{}: {err}", ffprobe.display()),
+        })?;
+    let _group = GroupKiller::new(&child);
+    let output = match tokio::time::timeout(timeout, child.wait_with_output()).await {
         Err(_) => {
             return Err(ExtractError::InvalidMedia {
                 path: path.to_path_buf(),
                 detail: format!("ffprobe timed out after {} s", timeout.as_secs()),
             })
         }
-        Ok(Err(err)) => {
-            return Err(ExtractError::ToolUnavailable {
-                tool: "ffprobe".into(),
-                reason: format!("{}: {err}", ffprobe.display()),
-            })
-        }
+        Ok(Err(err)) => return Err(ExtractError::io("waiting for ffprobe", ffprobe, &err)),
         Ok(Ok(output)) => output,
     };
     let invalid = |detail: String| ExtractError::InvalidMedia {

@@ -100,6 +100,8 @@ pub async fn run(options: &RunOptions) -> Result<Report, RunError> {
         .map_err(|e| setup("cannot create output directory", &options.out_dir, e))?;
     let out_dir = std::fs::canonicalize(&options.out_dir)
         .map_err(|e| setup("cannot resolve output directory", &options.out_dir, e))?;
+    // Element directories half-built by a run that was killed.
+    crate::fanout::sweep_dead_leftovers(&out_dir, crate::fanout::BUILDING_MARKER, true);
     let cache = match &options.cache_dir {
         Some(dir) => Some(Cache::open(dir).map_err(|e| setup("cannot open cache", dir, e))?),
         None => None,
@@ -284,8 +286,17 @@ pub async fn run(options: &RunOptions) -> Result<Report, RunError> {
     report.metrics = metrics;
     let json = serde_json::to_vec_pretty(&report).expect("reports serialize");
     let report_path = out_dir.join(REPORT_FILE);
-    std::fs::write(&report_path, json)
-        .map_err(|e| setup("cannot write report", &report_path, e))?;
+    // Written beside and renamed, so no reader (and no crash) sees half a
+    // report. When it cannot be written (a full disk), an older run's
+    // report must not pass for this run's either.
+    let tmp = out_dir.join(format!(".{REPORT_FILE}.{}", std::process::id()));
+    std::fs::write(&tmp, json)
+        .and_then(|()| std::fs::rename(&tmp, &report_path))
+        .map_err(|e| {
+            let _ = std::fs::remove_file(&tmp);
+            let _ = std::fs::remove_file(&report_path);
+            setup("cannot write report", &report_path, e)
+        })?;
     Ok(report)
 }
 
@@ -404,16 +415,18 @@ async fn run_unit(
         });
     }
     // The first failure wins; dropping the set kills the other segments.
+    let mut stderr = Vec::new();
     while let Some(done) = running.join_next().await {
-        done.map_err(|_| ExtractError::Cancelled)??;
+        stderr.push(done.map_err(|_| ExtractError::Cancelled)??);
     }
+    let stderr = stderr.join(" | ");
     let dir = work.dir().to_path_buf();
     let (expected, format) = (unit.frame_count, unit.format);
     let records = tokio::task::spawn_blocking(move || {
         if let Some(distinct) = &distinct {
             place_distinct(&dir, distinct, format)?;
         }
-        check_frames(&dir, expected, format)
+        check_frames(&dir, expected, format, &stderr)
     })
     .await
     .map_err(|_| ExtractError::Cancelled)??;
