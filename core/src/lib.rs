@@ -41,7 +41,7 @@ pub use plan::{
     Slice, Totals, UnitMember, PLAN_SCHEMA_VERSION,
 };
 pub use request::{PlanOptions, Request, SourceFacts, SourceIdentity};
-pub use time::{format_us, seconds_to_us, Fps};
+pub use time::{format_us, seconds_to_us, source_grid, Fps, PlaybackRate};
 pub use validate::{check_id, validate, Element};
 
 /// The version of this crate.
