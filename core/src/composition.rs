@@ -8,6 +8,9 @@
 //! ] }
 //! ```
 //!
+//! Optional timeline fields: `playbackRate` (number or `"num/den"`), `loop`
+//! and `mediaDuration` (seconds of source per pass); see [`crate::timeline`].
+//!
 //! Unknown fields are refused: a typo must not silently change a render.
 //! [`Composition::from_json`] reports where a document is wrong (line, column
 //! and the path of the field); [`crate::validate`] then checks the values.
