@@ -108,7 +108,10 @@ fn request(elements: usize, sources: usize) -> Request {
                 src,
                 media_start: start,
                 duration,
+                media_duration: None,
                 fps,
+                playback_rate: None,
+                looping: false,
                 format: if rng.below(10) == 0 { "jpeg" } else { "png" }.into(),
                 sdr_to_hdr_transfer: (rng.below(20) == 0).then(|| "pq".into()),
             }

@@ -8,6 +8,9 @@
 //! ] }
 //! ```
 //!
+//! Optional timeline fields: `playbackRate` (number or `"num/den"`), `loop`
+//! and `mediaDuration` (seconds of source per pass); see [`crate::timeline`].
+//!
 //! Unknown fields are refused: a typo must not silently change a render.
 //! [`Composition::from_json`] reports where a document is wrong (line, column
 //! and the path of the field); [`crate::validate`] then checks the values.
@@ -41,13 +44,31 @@ pub struct ElementInput {
     pub media_start: f64,
     /// How long the element lasts, in seconds.
     pub duration: f64,
+    /// Optional: seconds of source one pass plays (the trim's length); by
+    /// default the pass runs to the source's end. A slot longer than the pass
+    /// holds the pass's last frame, or with `loop` plays it again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub media_duration: Option<f64>,
     /// Frames per second: a number (`30`, `29.97`) or `"num/den"`.
     pub fps: FpsInput,
+    /// Optional playback rate, a number (`2`, `0.5`) or `"num/den"` in
+    /// `[1/100, 100]`, read like `fps`; default 1. Output frame `j` shows
+    /// source time `mediaStart + j × playbackRate / fps`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub playback_rate: Option<FpsInput>,
+    /// Optional: play the pass again and again for as long as the slot lasts
+    /// (default false).
+    #[serde(default, rename = "loop", skip_serializing_if = "is_false")]
+    pub looping: bool,
     /// Image format of the frames.
     pub format: String,
     /// Optional SDR→HDR transfer conversion: `"pq"` or `"hlg"`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sdr_to_hdr_transfer: Option<String>,
+}
+
+fn is_false(value: &bool) -> bool {
+    !*value
 }
 
 // How the two are read. The mirrors must name every field (the derive
@@ -67,13 +88,20 @@ struct ElementInputDef {
     src: String,
     media_start: f64,
     duration: f64,
+    #[serde(default)]
+    media_duration: Option<f64>,
     fps: FpsInput,
+    #[serde(default)]
+    playback_rate: Option<FpsInput>,
+    #[serde(default, rename = "loop")]
+    looping: bool,
     format: String,
     #[serde(default)]
     sdr_to_hdr_transfer: Option<String>,
 }
 
-/// A frame rate as written: a JSON number or a string such as `"30000/1001"`.
+/// A frame rate (or a playback rate) as written: a JSON number or a string
+/// such as `"30000/1001"`.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(untagged)]
 pub enum FpsInput {
@@ -93,7 +121,7 @@ impl<'de> Deserialize<'de> for FpsInput {
             type Value = FpsInput;
 
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a frame rate: a number or a \"num/den\" string")
+                f.write_str("a number or a \"num/den\" string")
             }
 
             fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<FpsInput, E> {
@@ -299,6 +327,33 @@ mod tests {
         assert_eq!(c.elements.len(), 2);
         assert_eq!(c.elements[1].fps, FpsInput::Text("30000/1001".into()));
         assert_eq!(c.elements[1].sdr_to_hdr_transfer.as_deref(), Some("pq"));
+        assert_eq!(c.elements[1].playback_rate, None);
+        assert!(!c.elements[1].looping);
+    }
+
+    #[test]
+    fn timeline_fields_are_optional_and_round_trip() {
+        let text = r#"{"elements":[{"id":"a","src":"x","mediaStart":0,"duration":4,"mediaDuration":1.5,"fps":30,"playbackRate":"1/2","loop":true,"format":"png"}]}"#;
+        let c = Composition::from_json(text).unwrap();
+        let e = &c.elements[0];
+        assert_eq!(e.media_duration, Some(1.5));
+        assert_eq!(e.playback_rate, Some(FpsInput::Text("1/2".into())));
+        assert!(e.looping);
+        let written = serde_json::to_string(&c).unwrap();
+        assert!(
+            written.contains(r#""playbackRate":"1/2","loop":true"#),
+            "{written}"
+        );
+        assert_eq!(Composition::from_json(&written).unwrap(), c);
+        // The defaults are not written back.
+        let plain = r#"{"elements":[{"id":"a","src":"x","mediaStart":0.0,"duration":1.0,"fps":30.0,"format":"png"}]}"#;
+        let c = Composition::from_json(plain).unwrap();
+        assert_eq!(serde_json::to_string(&c).unwrap(), plain);
+        let err = Composition::from_json(
+            r#"{"elements":[{"id":"a","src":"x","mediaStart":0,"duration":1,"fps":30,"format":"png","loop":"yes"}]}"#,
+        )
+        .unwrap_err();
+        assert_eq!(err.path, "elements[0].loop");
     }
 
     #[test]

@@ -44,8 +44,14 @@ pub enum Field {
     MediaStart,
     /// `duration`
     Duration,
+    /// `mediaDuration`
+    MediaDuration,
     /// `fps`
     Fps,
+    /// `playbackRate`
+    PlaybackRate,
+    /// `loop`
+    Loop,
     /// `format`
     Format,
     /// `sdrToHdrTransfer`
@@ -59,7 +65,10 @@ impl fmt::Display for Field {
             Field::Src => "src",
             Field::MediaStart => "mediaStart",
             Field::Duration => "duration",
+            Field::MediaDuration => "mediaDuration",
             Field::Fps => "fps",
+            Field::PlaybackRate => "playbackRate",
+            Field::Loop => "loop",
             Field::Format => "format",
             Field::SdrToHdrTransfer => "sdrToHdrTransfer",
         })
@@ -99,7 +108,8 @@ pub enum Problem {
         /// The value as written.
         value: String,
     },
-    /// `duration` is zero or negative (after rounding to microseconds).
+    /// `duration` or `mediaDuration` is zero or negative (after rounding to
+    /// microseconds).
     #[error("must be positive, got {value}")]
     NonPositiveDuration {
         /// The value as written.
@@ -123,14 +133,29 @@ pub enum Problem {
         /// The value as written.
         value: String,
     },
-    /// `mediaStart` is at or past the known end of the source.
-    #[error("{start}s is at or past the end of the source ({source_duration}s)")]
-    StartPastEnd {
-        /// The element's start, in seconds.
-        start: String,
-        /// The source's probed duration, in seconds.
-        source_duration: String,
+    /// `playbackRate` is zero, negative, outside `[1/100, 100]` or not a number.
+    #[error("{value} is not a playback rate (expected a number or \"num/den\" in [1/100, 100])")]
+    InvalidPlaybackRate {
+        /// The value as written.
+        value: String,
     },
+    /// `fps / playbackRate`, the rate at which the element samples its
+    /// source, is not a frame rate framex accepts.
+    #[error("{rate} at {fps} fps samples the source at {grid} frames per second, beyond the 1000 accepted")]
+    SourceGridOutOfRange {
+        /// The playback rate, reduced (`"1/2"`).
+        rate: String,
+        /// The element's frame rate (`"30/1"`).
+        fps: String,
+        /// `fps / rate` as a reduced fraction.
+        grid: String,
+    },
+    /// `loop` is set but the length of a pass is unknown: no `mediaDuration`
+    /// and no known source duration.
+    #[error(
+        "needs the length of one pass: give `mediaDuration`, or a source whose duration is known"
+    )]
+    LoopNeedsPassLength,
 }
 
 /// One bad element: which one, which field, and what is wrong.

@@ -23,6 +23,18 @@ pub const RECIPE_VERSION: u32 = 1;
 
 /// Elements with equal keys need exactly the same frames: they share one
 /// extraction.
+///
+/// A key has one of three forms, told apart by `frames` and `last_frame`:
+/// - a plain element's work (normal speed, no loop, no `mediaDuration`):
+///   `(source, start, duration, fps, format, transfer)`, as framex always
+///   keyed it, so its cache key never changed;
+/// - any other element's work, `frames` set: `frames` frames of the source grid
+///   `fps` (the element's fps over its playback rate) from `start`, whatever
+///   the slot's duration, so that elements needing the same frames (loops of
+///   one cycle, rate 2 at 30 fps and rate 4 at 60 fps) share them;
+///   `duration_us` is 0;
+/// - a source's true last frame, `last_frame` set: only source, format and
+///   transfer count (`start_us` and `duration_us` are 0, `fps` is `1/1`).
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct DedupeKey {
@@ -30,19 +42,57 @@ pub struct DedupeKey {
     pub source: SourceIdentity,
     /// Start in the source, microseconds.
     pub start_us: i64,
-    /// Requested duration, microseconds.
+    /// Requested duration, microseconds (0 unless the key is a plain
+    /// element's).
+    #[serde(default, skip_serializing_if = "is_zero")]
     pub duration_us: i64,
-    /// Frame rate.
+    /// Frame rate: the rate at which the source is sampled.
     pub fps: Fps,
     /// Image format.
     pub format: ImageFormat,
     /// SDR→HDR transfer, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub transfer: Option<Transfer>,
+    /// Frames of the source grid from `start_us`, for a work that is not a
+    /// plain element's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub frames: Option<u64>,
+    /// The work is the source's true last frame.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub last_frame: bool,
+}
+
+fn is_zero(value: &i64) -> bool {
+    *value == 0
+}
+
+fn is_false(value: &bool) -> bool {
+    !*value
 }
 
 impl DedupeKey {
+    /// The key of a source's true last frame in `format` with `transfer`.
+    pub fn last_frame(
+        source: SourceIdentity,
+        format: ImageFormat,
+        transfer: Option<Transfer>,
+    ) -> Self {
+        Self {
+            source,
+            start_us: 0,
+            duration_us: 0,
+            fps: Fps::new(1, 1).expect("1/1 is a rate"),
+            format,
+            transfer,
+            frames: None,
+            last_frame: true,
+        }
+    }
+
     /// The canonical encoding: stable across versions of serde and platforms.
+    /// A plain element's key encodes as it always did; the other forms name
+    /// fields a plain key never has (`grid`, `frames`, `last_frame`), so no
+    /// two forms share an encoding.
     pub fn canonical(&self) -> String {
         let mut out = String::new();
         match &self.source {
@@ -65,9 +115,17 @@ impl DedupeKey {
                 field(&mut out, "name", name);
             }
         }
-        field(&mut out, "start_us", &self.start_us.to_string());
-        field(&mut out, "duration_us", &self.duration_us.to_string());
-        field(&mut out, "fps", &self.fps.to_string());
+        if self.last_frame {
+            field(&mut out, "last_frame", "true");
+        } else if let Some(frames) = self.frames {
+            field(&mut out, "start_us", &self.start_us.to_string());
+            field(&mut out, "grid", &self.fps.to_string());
+            field(&mut out, "frames", &frames.to_string());
+        } else {
+            field(&mut out, "start_us", &self.start_us.to_string());
+            field(&mut out, "duration_us", &self.duration_us.to_string());
+            field(&mut out, "fps", &self.fps.to_string());
+        }
         field(&mut out, "format", self.format.as_str());
         field(
             &mut out,
@@ -109,6 +167,8 @@ mod tests {
             fps: Fps::new(30, 1).unwrap(),
             format: ImageFormat::Png,
             transfer: None,
+            frames: None,
+            last_frame: false,
         }
     }
 
@@ -119,6 +179,44 @@ mod tests {
             "source=4:file;path=4:/a;b;size=2:10;mtime_ns=1:7;start_us=1:0;\
              duration_us=7:1000000;fps=4:30/1;format=3:png;transfer=4:none;"
         );
+    }
+
+    #[test]
+    fn grid_and_last_frame_keys_have_encodings_of_their_own() {
+        let grid = DedupeKey {
+            duration_us: 0,
+            fps: Fps::new(15, 1).unwrap(),
+            frames: Some(30),
+            ..key("/a")
+        };
+        assert_eq!(
+            grid.canonical(),
+            "source=4:file;path=2:/a;size=2:10;mtime_ns=1:7;start_us=1:0;\
+             grid=4:15/1;frames=2:30;format=3:png;transfer=4:none;"
+        );
+        let last = DedupeKey::last_frame(key("/a").source, ImageFormat::Png, None);
+        assert_eq!(
+            last.canonical(),
+            "source=4:file;path=2:/a;size=2:10;mtime_ns=1:7;last_frame=4:true;\
+             format=3:png;transfer=4:none;"
+        );
+        let keys = [key("/a").cache_key(), grid.cache_key(), last.cache_key()];
+        assert!(keys[0] != keys[1] && keys[1] != keys[2] && keys[0] != keys[2]);
+        // The JSON of a plain key is as it was; the others name their form.
+        let json = serde_json::to_string(&key("/a")).unwrap();
+        assert!(
+            !json.contains("frames") && !json.contains("lastFrame"),
+            "{json}"
+        );
+        assert!(json.contains("\"durationUs\":1000000"));
+        let json = serde_json::to_string(&grid).unwrap();
+        assert!(
+            json.contains("\"frames\":30") && !json.contains("durationUs"),
+            "{json}"
+        );
+        assert_eq!(serde_json::from_str::<DedupeKey>(&json).unwrap(), grid);
+        let json = serde_json::to_string(&last).unwrap();
+        assert_eq!(serde_json::from_str::<DedupeKey>(&json).unwrap(), last);
     }
 
     #[test]

@@ -43,6 +43,7 @@ pub mod key;
 pub mod plan;
 pub mod request;
 pub mod time;
+pub mod timeline;
 pub mod validate;
 
 pub use composition::{parse_json, Composition, ElementInput, FpsInput, ImageFormat, Transfer};
@@ -50,12 +51,13 @@ pub use error::{ElementError, ErrorDetail, Field, ParseError, PlanError, Problem
 pub use frames::{distinct_runs, rescale_near, shown_frames};
 pub use key::{DedupeKey, CACHE_SCHEMA_VERSION, RECIPE_VERSION};
 pub use plan::{
-    element_frame_count, plan, plan_elements, source_facts, Assignment, ExtractionUnit, Plan, Role,
-    Slice, Totals, UnitMember, PLAN_SCHEMA_VERSION,
+    dedupe_key, plan, plan_elements, source_facts, Assignment, Cycle, ExtractionUnit, Held, Plan,
+    Role, Slice, Totals, UnitMember, Warning, PLAN_SCHEMA_VERSION,
 };
 pub use request::{PlanOptions, Request, SourceFacts, SourceIdentity};
-pub use time::{format_us, seconds_to_us, Fps};
-pub use validate::{check_id, validate, Element};
+pub use time::{format_us, seconds_to_us, source_grid, Fps, PlaybackRate};
+pub use timeline::{ElementFrames, FrameSource, HeldFrom};
+pub use validate::{check_id, validate, validate_fields, Element};
 
 /// The version of this crate.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

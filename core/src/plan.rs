@@ -9,7 +9,8 @@ use crate::composition::{ImageFormat, Transfer};
 use crate::error::PlanError;
 use crate::key::DedupeKey;
 use crate::request::{PlanOptions, Request, SourceFacts, SourceIdentity};
-use crate::time::Fps;
+use crate::time::{Fps, PlaybackRate};
+use crate::timeline::{ElementFrames, FrameSource, HeldFrom};
 use crate::validate::{validate, Element};
 
 /// Version of the plan's serialized shape.
@@ -27,6 +28,20 @@ pub struct Plan {
     pub units: Vec<ExtractionUnit>,
     /// One per element, in input order.
     pub assignments: Vec<Assignment>,
+    /// What a person should know, per element (a slot that starts past its
+    /// source's end). Absent when there is nothing to say.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<Warning>,
+}
+
+/// Something about an element that is no error but is likely a mistake.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Warning {
+    /// The element.
+    pub element_id: String,
+    /// What is worth knowing.
+    pub message: String,
 }
 
 /// Totals over the plan.
@@ -45,16 +60,32 @@ pub struct Totals {
     pub cache_hits: u64,
     /// Extraction units (ffmpeg runs) to perform.
     pub units: u64,
-    /// Frames over all elements, duplicates included.
+    /// Frames over all elements, duplicates included: `ceil(duration × fps)`
+    /// each, held and looped frames too.
     pub frames_requested: u64,
     /// Frames the units extract.
     pub frames_to_extract: u64,
     /// `frames_requested − frames_to_extract` (negative only when a superset
     /// gap makes units extract frames nobody asked for).
     pub frames_saved: i64,
+    /// Frames that hold a last frame (linked, not extracted).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub frames_held: u64,
+    /// Frames of loops past their first cycle (linked, not extracted).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub frames_looped: u64,
 }
 
-/// One ffmpeg extraction: a range of one source at one rate and format.
+fn is_zero(value: &u64) -> bool {
+    *value == 0
+}
+
+fn is_false(value: &bool) -> bool {
+    !*value
+}
+
+/// One ffmpeg extraction: a range of one source at one rate and format, or
+/// (`last_frame`) the source's true last frame.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ExtractionUnit {
@@ -64,9 +95,10 @@ pub struct ExtractionUnit {
     pub src: String,
     /// The source's identity.
     pub source: SourceIdentity,
-    /// First frame's source time, microseconds.
+    /// First frame's source time, microseconds (0 for a last-frame unit).
     pub start_us: i64,
-    /// Frame rate.
+    /// Frame rate on the source's timeline: an element's fps over its
+    /// playback rate (`1/1` for a last-frame unit).
     pub fps: Fps,
     /// Image format.
     pub format: ImageFormat,
@@ -77,6 +109,10 @@ pub struct ExtractionUnit {
     pub alpha: bool,
     /// Frames the extraction must produce, exactly.
     pub frame_count: u64,
+    /// One frame: the source's true last frame, which the executor finds
+    /// from the source's frame timestamps (the planner does not know them).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub last_frame: bool,
     /// The element whose extraction this is; failures are reported under it.
     pub leader: String,
     /// The unique works the unit covers, by frame offset.
@@ -148,6 +184,78 @@ pub struct Assignment {
     pub start_us: i64,
     /// Frame rate.
     pub fps: Fps,
+    /// Frames in the element's directory, when not `slice.count` (a loop, or
+    /// held frames): see [`Assignment::frame_source`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub frames: Option<u64>,
+    /// The playback rate, when not 1: frame `j` shows source time
+    /// `startUs + j × playbackRate / fps`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub playback_rate: Option<PlaybackRate>,
+    /// A loop longer than its pass: frame `j` is slice frame `j mod
+    /// cycle.frames`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cycle: Option<Cycle>,
+    /// Frames past the slice that hold a last frame.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub held: Option<Held>,
+}
+
+/// One pass of a loop: the slice's frames, repeated.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Cycle {
+    /// Frames per cycle (the slice's count).
+    pub frames: u64,
+}
+
+/// The frames of an element past the end of its pass.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Held {
+    /// How many.
+    pub frames: u64,
+    /// `trim`: the slice's last frame (the trim ended the pass); `source`:
+    /// the source's true last frame, a work of its own.
+    pub from: HeldFrom,
+    /// For `source`: the last-frame work's cache key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cache_key: Option<String>,
+    /// For `source`: the last frame is in the cache already.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub cache_hit: bool,
+    /// For `source`: the unit that extracts it (none for a cache hit).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unit: Option<String>,
+}
+
+impl Assignment {
+    /// Frames in the element's directory.
+    pub fn frame_count(&self) -> u64 {
+        self.frames.unwrap_or(self.slice.count)
+    }
+
+    /// Where the element's frame `j` (0-based, below [`Self::frame_count`])
+    /// comes from: `Grid(k)` is frame `k` of its slice, `LastFrame` the only
+    /// frame of the held last-frame work (`held.cache_key`).
+    pub fn frame_source(&self, j: u64) -> FrameSource {
+        if let Some(cycle) = self.cycle {
+            return FrameSource::Grid(j % cycle.frames.max(1));
+        }
+        if j < self.slice.count {
+            return FrameSource::Grid(j);
+        }
+        match &self.held {
+            Some(held) if held.from == HeldFrom::Source => FrameSource::LastFrame,
+            _ => FrameSource::Grid(self.slice.count.saturating_sub(1)),
+        }
+    }
+
+    /// The cache keys of every work the element's frames come from.
+    pub fn cache_keys(&self) -> impl Iterator<Item = &str> {
+        std::iter::once(self.cache_key.as_str())
+            .chain(self.held.as_ref().and_then(|h| h.cache_key.as_deref()))
+    }
 }
 
 /// Plans a request: validates, dedupes, consults the cache, groups.
@@ -163,16 +271,75 @@ pub fn plan(request: &Request) -> Result<Plan, PlanError> {
 
 /// The dedupe key with the source as a number: equal exactly when the
 /// [`DedupeKey`]s are equal.
-type WorkKey = (u32, i64, i64, Fps, ImageFormat, Option<Transfer>);
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum WorkKey {
+    /// A plain element's work: source, start, duration, fps, format, transfer.
+    Plain(u32, i64, i64, Fps, ImageFormat, Option<Transfer>),
+    /// Frames of a source grid: source, start, grid, frames, format, transfer.
+    Grid(u32, i64, Fps, u64, ImageFormat, Option<Transfer>),
+    /// A source's last frame: source, format, transfer.
+    LastFrame(u32, ImageFormat, Option<Transfer>),
+}
 
 /// A unique work while planning.
 struct Work {
     key: DedupeKey,
     cache_key: String,
-    /// Element indices, the leader first.
-    elements: Vec<usize>,
+    /// Indices of the elements that take their slice from it, in input order.
+    users: Vec<usize>,
+    /// Indices of the elements that only hold its frame (a last frame).
+    holders: Vec<usize>,
     frame_count: u64,
     alpha: bool,
+}
+
+impl Work {
+    /// The element that leads the work: its first user, else (a last frame
+    /// only held) its first holder.
+    fn leader(&self) -> usize {
+        let first = self.users.first().or(self.holders.first());
+        first.copied().unwrap_or_default()
+    }
+}
+
+/// The unique works of the plan, found by key.
+#[derive(Default)]
+struct Works {
+    list: Vec<Work>,
+    by_key: BTreeMap<WorkKey, usize>,
+}
+
+impl Works {
+    /// The work for `key` (made by `make` the first time), now also needed
+    /// by element `index`: for its slice (`use`), or for a held frame.
+    fn need(
+        &mut self,
+        key: WorkKey,
+        index: usize,
+        use_slice: bool,
+        make: impl FnOnce() -> (DedupeKey, u64, bool),
+    ) -> usize {
+        let list = &mut self.list;
+        let w = *self.by_key.entry(key).or_insert_with(|| {
+            let (key, frame_count, alpha) = make();
+            list.push(Work {
+                cache_key: key.cache_key(),
+                key,
+                users: Vec::new(),
+                holders: Vec::new(),
+                frame_count,
+                alpha,
+            });
+            list.len() - 1
+        });
+        let work = &mut self.list[w];
+        if use_slice {
+            work.users.push(index);
+        } else {
+            work.holders.push(index);
+        }
+        w
+    }
 }
 
 /// The facts for one source, or a name-only identity when none were given.
@@ -185,13 +352,29 @@ pub fn source_facts(src: &str, sources: &BTreeMap<String, SourceFacts>) -> Sourc
     })
 }
 
-/// The frames an element needs: `ceil(duration × fps)`, clamped to the frames
-/// whose time lies before the source's end when that is known.
-pub fn element_frame_count(element: &Element, source_duration_us: Option<i64>) -> u64 {
-    let wanted = element.fps.frames_in(element.duration_us);
-    match source_duration_us {
-        Some(end) => wanted.min(element.fps.frames_in(end - element.start_us)),
-        None => wanted,
+/// The dedupe key of the work an element takes its slice from: its own
+/// frames, or the source's last frame when that is all it shows. (Held last
+/// frames are [`DedupeKey::last_frame`].)
+pub fn dedupe_key(element: &Element, facts: &SourceFacts) -> DedupeKey {
+    let frames = ElementFrames::of(element, facts.duration_us);
+    main_key(element, facts, &frames)
+}
+
+fn main_key(element: &Element, facts: &SourceFacts, frames: &ElementFrames) -> DedupeKey {
+    let source = facts.identity.clone();
+    if frames.extract == 0 {
+        return DedupeKey::last_frame(source, element.format, element.transfer);
+    }
+    let plain = element.is_plain();
+    DedupeKey {
+        source,
+        start_us: element.start_us,
+        duration_us: if plain { element.duration_us } else { 0 },
+        fps: element.grid,
+        format: element.format,
+        transfer: element.transfer,
+        frames: (!plain).then_some(frames.extract),
+        last_frame: false,
     }
 }
 
@@ -202,14 +385,15 @@ pub fn plan_elements(
     cached_keys: &BTreeSet<String>,
     options: &PlanOptions,
 ) -> Plan {
-    // 1. Unique works, in order of their leader's position. Each distinct
-    // `src` is resolved to a source number once; sources with one identity
-    // share a number, so the dedupe map compares small integers only.
+    // 1. Unique works, in order of the first element that needs each. Each
+    // distinct `src` is resolved to a source number once; sources with one
+    // identity share a number, so the dedupe map compares small integers only.
     let mut facts_of_src: BTreeMap<&str, (u32, SourceFacts)> = BTreeMap::new();
     let mut number_of_identity: BTreeMap<SourceIdentity, u32> = BTreeMap::new();
-    let mut works: Vec<Work> = Vec::new();
-    let mut work_of_key: BTreeMap<WorkKey, usize> = BTreeMap::new();
-    let mut work_of_element = Vec::with_capacity(elements.len());
+    let mut works = Works::default();
+    // Per element: its time model, its work, the work of its held last frame.
+    let mut needs: Vec<(ElementFrames, usize, Option<usize>)> = Vec::with_capacity(elements.len());
+    let mut warnings = Vec::new();
     let mut frames_requested = 0u64;
     for (index, element) in elements.iter().enumerate() {
         let (source, facts) = facts_of_src.entry(&element.src).or_insert_with(|| {
@@ -220,37 +404,44 @@ pub fn plan_elements(
                 .or_insert(next);
             (number, facts)
         });
-        let frame_count = element_frame_count(element, facts.duration_us);
-        frames_requested += frame_count;
-        let work_key = (
-            *source,
-            element.start_us,
-            element.duration_us,
-            element.fps,
-            element.format,
-            element.transfer,
-        );
-        let work = *work_of_key.entry(work_key).or_insert_with(|| {
-            let key = DedupeKey {
-                source: facts.identity.clone(),
-                start_us: element.start_us,
-                duration_us: element.duration_us,
-                fps: element.fps,
-                format: element.format,
-                transfer: element.transfer,
-            };
-            works.push(Work {
-                cache_key: key.cache_key(),
-                key,
-                elements: Vec::new(),
-                frame_count,
-                alpha: facts.alpha,
+        let (source, facts) = (*source, &*facts);
+        let frames = ElementFrames::of(element, facts.duration_us);
+        frames_requested += frames.frames;
+        if let Some(message) = frames.warning(element, facts.duration_us) {
+            warnings.push(Warning {
+                element_id: element.id.clone(),
+                message,
             });
-            works.len() - 1
+        }
+        let (format, transfer) = (element.format, element.transfer);
+        let make = || {
+            (
+                main_key(element, facts, &frames),
+                frames.extract.max(1),
+                facts.alpha,
+            )
+        };
+        let last_frame = WorkKey::LastFrame(source, format, transfer);
+        let main = if frames.extract == 0 {
+            works.need(last_frame, index, true, make)
+        } else if element.is_plain() {
+            let (start, duration) = (element.start_us, element.duration_us);
+            let key = WorkKey::Plain(source, start, duration, element.fps, format, transfer);
+            works.need(key, index, true, make)
+        } else {
+            let (start, grid) = (element.start_us, element.grid);
+            let key = WorkKey::Grid(source, start, grid, frames.extract, format, transfer);
+            works.need(key, index, true, make)
+        };
+        let held = frames.needs_last_frame().then(|| {
+            works.need(last_frame, index, false, || {
+                let key = DedupeKey::last_frame(facts.identity.clone(), format, transfer);
+                (key, 1, facts.alpha)
+            })
         });
-        works[work].elements.push(index);
-        work_of_element.push(work);
+        needs.push((frames, main, held));
     }
+    let works = works.list;
 
     // 2. Cache lookup, then 3. superset groups over the misses.
     let misses: Vec<usize> = (0..works.len())
@@ -263,7 +454,11 @@ pub fn plan_elements(
     let mut units = Vec::with_capacity(groups.len());
     for (u, group) in groups.iter().enumerate() {
         let unit_id = format!("u{}", u + 1);
-        let lead = group.iter().map(|m| m.work).min().unwrap_or_default();
+        let lead = group
+            .iter()
+            .map(|m| m.work)
+            .min_by_key(|&w| (works[w].leader(), w))
+            .unwrap_or_default();
         let first = &works[lead];
         let anchor = group.iter().map(|m| m.offset).min().unwrap_or_default();
         let members = group
@@ -275,7 +470,7 @@ pub fn plan_elements(
                 };
                 placement.insert(m.work, (u, slice));
                 UnitMember {
-                    leader: elements[works[m.work].elements[0]].id.clone(),
+                    leader: elements[works[m.work].leader()].id.clone(),
                     cache_key: works[m.work].cache_key.clone(),
                     slice,
                 }
@@ -287,7 +482,7 @@ pub fn plan_elements(
             .map_or(lead, |m| m.work);
         units.push(ExtractionUnit {
             id: unit_id,
-            src: elements[first.elements[0]].src.clone(),
+            src: elements[first.leader()].src.clone(),
             source: first.key.source.clone(),
             start_us: works[start_work].key.start_us,
             fps: first.key.fps,
@@ -299,21 +494,24 @@ pub fn plan_elements(
                 .map(|m| m.slice.offset + m.slice.count)
                 .max()
                 .unwrap_or(0),
-            leader: elements[first.elements[0]].id.clone(),
+            last_frame: first.key.last_frame,
+            leader: elements[first.leader()].id.clone(),
             members,
         });
     }
 
     // 5. One assignment per element.
+    let (mut dedupe_hits, mut frames_held, mut frames_looped) = (0u64, 0u64, 0u64);
     let assignments = elements
         .iter()
+        .zip(&needs)
         .enumerate()
-        .map(|(index, element)| {
-            let work = &works[work_of_element[index]];
-            let leader = &elements[work.elements[0]].id;
-            let placed = placement.get(&work_of_element[index]);
+        .map(|(index, (element, (frames, main, held)))| {
+            let work = &works[*main];
+            let leader = &elements[work.leader()].id;
+            let placed = placement.get(main);
             let role = match placed {
-                _ if work.elements[0] != index => Role::Duplicate {
+                _ if work.leader() != index => Role::Duplicate {
                     leader: leader.clone(),
                 },
                 None => Role::CacheHit,
@@ -323,21 +521,57 @@ pub fn plan_elements(
                 },
                 Some(_) => Role::Leader,
             };
+            dedupe_hits += u64::from(matches!(role, Role::Duplicate { .. }));
+            let slice = placed.map_or(
+                Slice {
+                    offset: 0,
+                    count: work.frame_count,
+                },
+                |&(_, slice)| slice,
+            );
+            let cycle = frames.cycle.then_some(Cycle {
+                frames: slice.count,
+            });
+            let beyond = frames.frames.saturating_sub(slice.count);
+            let held = match (cycle, held) {
+                (Some(_), _) => {
+                    frames_looped += beyond;
+                    None
+                }
+                (None, _) if beyond == 0 => None,
+                (None, Some(w)) => {
+                    let placed = placement.get(w);
+                    Some(Held {
+                        frames: beyond,
+                        from: HeldFrom::Source,
+                        cache_key: Some(works[*w].cache_key.clone()),
+                        cache_hit: placed.is_none(),
+                        unit: placed.map(|&(u, _)| units[u].id.clone()),
+                    })
+                }
+                (None, None) => Some(Held {
+                    frames: beyond,
+                    from: HeldFrom::Trim,
+                    cache_key: None,
+                    cache_hit: false,
+                    unit: None,
+                }),
+            };
+            frames_held += held.as_ref().map_or(0, |h| h.frames);
             Assignment {
                 element_id: element.id.clone(),
                 role,
                 cache_key: work.cache_key.clone(),
                 cache_hit: placed.is_none(),
                 unit: placed.map(|&(u, _)| units[u].id.clone()),
-                slice: placed.map_or(
-                    Slice {
-                        offset: 0,
-                        count: work.frame_count,
-                    },
-                    |&(_, slice)| slice,
-                ),
+                slice,
                 start_us: element.start_us,
                 fps: element.fps,
+                frames: (frames.frames != slice.count).then_some(frames.frames),
+                playback_rate: (!element.playback_rate.is_normal())
+                    .then_some(element.playback_rate),
+                cycle,
+                held,
             }
         })
         .collect();
@@ -346,19 +580,22 @@ pub fn plan_elements(
     let totals = Totals {
         elements: elements.len() as u64,
         unique_works: works.len() as u64,
-        dedupe_hits: (elements.len() - works.len()) as u64,
+        dedupe_hits,
         superset_groups: units.iter().filter(|u| u.members.len() > 1).count() as u64,
         cache_hits: (works.len() - misses.len()) as u64,
         units: units.len() as u64,
         frames_requested,
         frames_to_extract,
         frames_saved: frames_requested as i64 - frames_to_extract as i64,
+        frames_held,
+        frames_looped,
     };
     Plan {
         schema: PLAN_SCHEMA_VERSION,
         totals,
         units,
         assignments,
+        warnings,
     }
 }
 
@@ -382,10 +619,11 @@ fn group_works(works: &[Work], misses: &[usize], options: &PlanOptions) -> Vec<V
     for &w in misses {
         let k = &works[w].key;
         let phase = k.fps.grid_phase(k.start_us);
-        let bucket = if options.superset {
+        let bucket = if options.superset && !k.last_frame {
             (&k.source, k.fps, k.format, k.transfer, phase)
         } else {
-            // No grouping: every work is a bucket of its own.
+            // No grouping (a last frame never groups): every work is a
+            // bucket of its own.
             (&k.source, k.fps, k.format, k.transfer, -(w as i64) - 1)
         };
         candidates.entry(bucket).or_default().push(w);
@@ -418,6 +656,8 @@ fn group_works(works: &[Work], misses: &[usize], options: &PlanOptions) -> Vec<V
             groups.push(current);
         }
     }
-    groups.sort_by_key(|g| g.iter().map(|m| m.work).min());
+    // In order of their leaders (a work's own order breaks ties: an
+    // element's frames before its source's last frame).
+    groups.sort_by_key(|g| g.iter().map(|m| (works[m.work].leader(), m.work)).min());
     groups
 }

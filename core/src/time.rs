@@ -158,6 +158,119 @@ impl<'de> Deserialize<'de> for Fps {
     }
 }
 
+/// The slowest playback rate accepted: `1/100` (a hundred times slower).
+pub const MIN_PLAYBACK_RATE: (u32, u32) = (1, 100);
+
+/// The fastest playback rate accepted: 100 times faster.
+pub const MAX_PLAYBACK_RATE: u32 = 100;
+
+/// How fast an element plays its source: seconds of source per second of
+/// timeline, a reduced fraction in `[1/100, 100]` (`2/1` plays twice as fast,
+/// `1/2` at half speed).
+///
+/// Serialized as `"num/den"`, like [`Fps`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct PlaybackRate {
+    num: u32,
+    den: u32,
+}
+
+impl Default for PlaybackRate {
+    fn default() -> Self {
+        Self::NORMAL
+    }
+}
+
+impl PlaybackRate {
+    /// Normal speed, `1/1`: the default.
+    pub const NORMAL: Self = Self { num: 1, den: 1 };
+
+    /// Builds a reduced rate, or `None` when a part is zero or the rate lies
+    /// outside `[1/100, 100]`.
+    pub fn new(num: u32, den: u32) -> Option<Self> {
+        let reduced = Fps::new(num, den)?;
+        let (num, den) = (u64::from(reduced.num), u64::from(reduced.den));
+        let (min_num, min_den) = (
+            u64::from(MIN_PLAYBACK_RATE.0),
+            u64::from(MIN_PLAYBACK_RATE.1),
+        );
+        (num * min_den >= min_num * den && num <= u64::from(MAX_PLAYBACK_RATE) * den).then_some(
+            Self {
+                num: reduced.num,
+                den: reduced.den,
+            },
+        )
+    }
+
+    /// Parses `"num/den"` or a decimal, with [`Fps::parse`]'s rules.
+    pub fn parse(text: &str) -> Option<Self> {
+        Fps::parse(text).and_then(|f| Self::new(f.num, f.den))
+    }
+
+    /// Converts a JSON number with [`Fps::from_f64`]'s rounding rule (a whole
+    /// number is `n/1`, `0.999` is `1000/1001`, else the nearest thousandth).
+    pub fn from_f64(value: f64) -> Option<Self> {
+        Fps::from_f64(value).and_then(|f| Self::new(f.num, f.den))
+    }
+
+    /// The numerator.
+    pub fn num(self) -> u32 {
+        self.num
+    }
+
+    /// The denominator.
+    pub fn den(self) -> u32 {
+        self.den
+    }
+
+    /// Whether this is normal speed (`1/1`).
+    pub fn is_normal(&self) -> bool {
+        *self == Self::NORMAL
+    }
+}
+
+impl fmt::Display for PlaybackRate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.num, self.den)
+    }
+}
+
+impl Serialize for PlaybackRate {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for PlaybackRate {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        PlaybackRate::parse(&text)
+            .ok_or_else(|| serde::de::Error::custom(format!("invalid playback rate {text:?}")))
+    }
+}
+
+/// The rate at which an element at `fps` playing at `rate` samples its source:
+/// `fps / rate`, as an exact fraction `(num, den)` in lowest terms (in `u64`,
+/// so it can be shown even when it is no valid [`Fps`]).
+pub fn source_grid_fraction(fps: Fps, rate: PlaybackRate) -> (u64, u64) {
+    let num = u64::from(fps.num) * u64::from(rate.den);
+    let den = u64::from(fps.den) * u64::from(rate.num);
+    let g = gcd(num, den);
+    (num / g, den / g)
+}
+
+/// The source grid of an element at `fps` playing at `rate`: `fps / rate`,
+/// frames per second of source. Output frame `j` shows source time
+/// `start + j × rate / fps`, which is grid frame `j`. `None` when the grid is
+/// no valid [`Fps`] (above [`MAX_FPS`], or a part beyond `u32`).
+pub fn source_grid(fps: Fps, rate: PlaybackRate) -> Option<Fps> {
+    let (num, den) = source_grid_fraction(fps, rate);
+    if u128::from(num) > u128::from(MAX_FPS) * u128::from(den) {
+        return None;
+    }
+    Fps::new(u32::try_from(num).ok()?, u32::try_from(den).ok()?)
+}
+
 /// Converts JSON seconds to integer microseconds: rounded to the nearest
 /// microsecond, halves away from zero. `None` for non-finite or out-of-range
 /// values (beyond ±[`MAX_SECONDS`]).
@@ -253,6 +366,56 @@ mod tests {
         assert_eq!(fps(24, 1).grid_phase(0), fps(24, 1).grid_phase(500_000));
         assert_ne!(fps(24, 1).grid_phase(0), fps(24, 1).grid_phase(100_000));
         assert_eq!(fps(24, 1).grid_phase(-500_000), 0);
+    }
+
+    #[test]
+    fn playback_rates_are_bounded_reduced_fractions() {
+        let rate = |n, d| PlaybackRate::new(n, d).unwrap();
+        assert_eq!(rate(4, 2), rate(2, 1));
+        assert_eq!(rate(4, 2).to_string(), "2/1");
+        assert_eq!(PlaybackRate::from_f64(0.5), Some(rate(1, 2)));
+        assert_eq!(PlaybackRate::from_f64(1.5), Some(rate(3, 2)));
+        assert_eq!(PlaybackRate::from_f64(0.01), Some(rate(1, 100)));
+        assert_eq!(PlaybackRate::from_f64(100.0), Some(rate(100, 1)));
+        assert_eq!(PlaybackRate::from_f64(0.009), None);
+        assert_eq!(PlaybackRate::from_f64(100.5), None);
+        assert_eq!(PlaybackRate::from_f64(0.0), None);
+        assert_eq!(PlaybackRate::from_f64(-2.0), None);
+        assert_eq!(PlaybackRate::parse("1000/1001"), Some(rate(1000, 1001)));
+        assert_eq!(PlaybackRate::parse("1/101"), None);
+        assert_eq!(PlaybackRate::parse("101/1"), None);
+        assert_eq!(PlaybackRate::parse("2/0"), None);
+        assert!(PlaybackRate::default().is_normal());
+    }
+
+    #[test]
+    fn the_source_grid_is_fps_over_rate() {
+        let rate = |n, d| PlaybackRate::new(n, d).unwrap();
+        // Twice as fast at 30 fps samples the source at 15 fps; half speed at 60.
+        assert_eq!(source_grid(fps(30, 1), rate(2, 1)), Some(fps(15, 1)));
+        assert_eq!(source_grid(fps(30, 1), rate(1, 2)), Some(fps(60, 1)));
+        assert_eq!(source_grid(fps(24, 1), rate(3, 2)), Some(fps(16, 1)));
+        assert_eq!(
+            source_grid(fps(24, 1), rate(1000, 1001)),
+            Some(fps(3003, 125))
+        );
+        assert_eq!(
+            source_grid(fps(25, 1), PlaybackRate::NORMAL),
+            Some(fps(25, 1))
+        );
+        // 1000 fps at 1/2 speed would sample 2000 source frames per second.
+        assert_eq!(source_grid(fps(1000, 1), rate(1, 2)), None);
+        assert_eq!(source_grid_fraction(fps(1000, 1), rate(1, 2)), (2000, 1));
+        // Parts beyond u32 are refused, not wrapped.
+        assert_eq!(source_grid(fps(1, 4_000_000_000), rate(3, 1)), None);
+        // Found by the never-panic property: the range check in u128.
+        let slow = Fps::parse("1/29729678").unwrap();
+        let odd = PlaybackRate::parse("620482472/2429241135").unwrap();
+        assert_eq!(source_grid(slow, odd), None);
+        // Output frame j at fps is source grid frame j: 2 s of timeline at
+        // rate 2 is 60 frames at 30 fps, 4 s of source at 15 fps.
+        let g = source_grid(fps(30, 1), rate(2, 1)).unwrap();
+        assert_eq!(g.frame_time_us(0, 60), 4_000_000);
     }
 
     #[test]

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use crate::composition::{Composition, ElementInput, FpsInput, ImageFormat, Transfer};
 use crate::error::{ElementError, Field, PlanError, Problem};
 use crate::request::SourceFacts;
-use crate::time::{format_us, seconds_to_us, Fps, MAX_FPS};
+use crate::time::{seconds_to_us, source_grid, source_grid_fraction, Fps, PlaybackRate, MAX_FPS};
 
 /// The most bytes an id may have.
 pub const MAX_ID_BYTES: usize = 128;
@@ -31,8 +31,21 @@ pub struct Element {
     pub start_us: i64,
     /// Duration, microseconds (> 0).
     pub duration_us: i64,
+    /// Seconds of source one pass plays, microseconds (> 0), when given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub media_duration_us: Option<i64>,
     /// Frame rate.
     pub fps: Fps,
+    /// Playback rate (1/1 unless given).
+    #[serde(default, skip_serializing_if = "PlaybackRate::is_normal")]
+    pub playback_rate: PlaybackRate,
+    /// The rate at which the element samples its source, `fps /
+    /// playback_rate` (checked to be a valid [`Fps`]): output frame `j` is
+    /// source grid frame `j`.
+    pub grid: Fps,
+    /// The pass repeats for as long as the slot lasts.
+    #[serde(default, rename = "loop", skip_serializing_if = "is_false")]
+    pub looping: bool,
     /// Image format.
     pub format: ImageFormat,
     /// SDR→HDR transfer, if any.
@@ -40,10 +53,39 @@ pub struct Element {
     pub transfer: Option<Transfer>,
 }
 
+fn is_false(value: &bool) -> bool {
+    !*value
+}
+
+impl Element {
+    /// Plays at normal speed, once, to the source's end: an element as
+    /// framex knew them before playback rates, loops and trims. Its work keeps
+    /// the dedupe and cache key it always had.
+    pub fn is_plain(&self) -> bool {
+        self.playback_rate.is_normal() && !self.looping && self.media_duration_us.is_none()
+    }
+}
+
 /// Validates every element; all problems are reported, not just the first.
+/// `sources` are the facts the plan will use: a `loop` needs the length of a
+/// pass, from `mediaDuration` or from a known source duration.
 pub fn validate(
     composition: &Composition,
     sources: &BTreeMap<String, SourceFacts>,
+) -> Result<Vec<Element>, PlanError> {
+    validate_with(composition, Some(sources))
+}
+
+/// Validates what needs no source facts: every check of [`validate`] but the
+/// one that a `loop` knows its pass's length. The executor runs it before it
+/// probes the sources (whose durations then become known).
+pub fn validate_fields(composition: &Composition) -> Result<Vec<Element>, PlanError> {
+    validate_with(composition, None)
+}
+
+fn validate_with(
+    composition: &Composition,
+    sources: Option<&BTreeMap<String, SourceFacts>>,
 ) -> Result<Vec<Element>, PlanError> {
     let count = composition.elements.len();
     if count > MAX_ELEMENTS {
@@ -72,7 +114,8 @@ pub fn validate(
         } else {
             first_with_id.insert(&input.id, index);
         }
-        match check_element(input, sources.get(&input.src)) {
+        let facts = sources.map(|s| s.get(&input.src));
+        match check_element(input, facts) {
             Ok(element) => elements.push(element),
             Err(problems) => problems.into_iter().for_each(|(f, p)| fail(f, p)),
         }
@@ -131,9 +174,11 @@ pub fn check_id(id: &str) -> Result<(), Problem> {
     Ok(())
 }
 
+/// `facts`: `None` when source facts are not looked at yet, `Some(None)` for
+/// a source without facts (its duration is unknown).
 fn check_element(
     input: &ElementInput,
-    facts: Option<&SourceFacts>,
+    facts: Option<Option<&SourceFacts>>,
 ) -> Result<Element, Vec<(Field, Problem)>> {
     let mut problems = Vec::new();
     if input.src.is_empty() {
@@ -163,6 +208,19 @@ fn check_element(
         }
         Some(us) => Some(us),
     };
+    let media_duration_us = match input.media_duration.map(|d| (d, seconds_to_us(d))) {
+        None => Some(None),
+        Some((d, None)) => {
+            problems.push((Field::MediaDuration, time_out_of_range(d)));
+            None
+        }
+        Some((d, Some(us))) if us <= 0 => {
+            let value = d.to_string();
+            problems.push((Field::MediaDuration, Problem::NonPositiveDuration { value }));
+            None
+        }
+        Some((_, Some(us))) => Some(Some(us)),
+    };
     let fps = match &input.fps {
         FpsInput::Number(n) => Fps::from_f64(*n),
         FpsInput::Text(t) => Fps::parse(t),
@@ -172,6 +230,41 @@ fn check_element(
     if fps.is_none() {
         let value = input.fps.to_string();
         problems.push((Field::Fps, Problem::InvalidFps { value }));
+    }
+    let playback_rate = match &input.playback_rate {
+        None => Some(PlaybackRate::NORMAL),
+        Some(FpsInput::Number(n)) => PlaybackRate::from_f64(*n),
+        Some(FpsInput::Text(t)) => PlaybackRate::parse(t),
+    };
+    if playback_rate.is_none() {
+        let value = input.playback_rate.as_ref().map(ToString::to_string);
+        let value = value.unwrap_or_default();
+        problems.push((Field::PlaybackRate, Problem::InvalidPlaybackRate { value }));
+    }
+    let grid = match (fps, playback_rate) {
+        (Some(fps), Some(rate)) => {
+            let grid = source_grid(fps, rate);
+            if grid.is_none() {
+                let (num, den) = source_grid_fraction(fps, rate);
+                problems.push((
+                    Field::PlaybackRate,
+                    Problem::SourceGridOutOfRange {
+                        rate: rate.to_string(),
+                        fps: fps.to_string(),
+                        grid: format!("{num}/{den}"),
+                    },
+                ));
+            }
+            grid
+        }
+        _ => None,
+    };
+    // A pass has a length when the trim or the source's end bounds it.
+    if let Some(facts) = facts {
+        let source_end = facts.and_then(|f| f.duration_us);
+        if input.looping && input.media_duration.is_none() && source_end.is_none() {
+            problems.push((Field::Loop, Problem::LoopNeedsPassLength));
+        }
     }
     let format = ImageFormat::parse(&input.format);
     if format.is_none() {
@@ -186,31 +279,30 @@ fn check_element(
         let value = input.sdr_to_hdr_transfer.clone().unwrap_or_default();
         problems.push((Field::SdrToHdrTransfer, Problem::UnknownTransfer { value }));
     }
-    if let (Some(start), Some(end)) = (start_us, facts.and_then(|f| f.duration_us)) {
-        if start >= end {
-            problems.push((
-                Field::MediaStart,
-                Problem::StartPastEnd {
-                    start: format_us(start),
-                    source_duration: format_us(end),
-                },
-            ));
-        }
-    }
-    match (start_us, duration_us, fps, format, transfer) {
-        (Some(start_us), Some(duration_us), Some(fps), Some(format), Some(transfer))
-            if problems.is_empty() =>
-        {
-            Ok(Element {
-                id: input.id.clone(),
-                src: input.src.clone(),
-                start_us,
-                duration_us,
-                fps,
-                format,
-                transfer,
-            })
-        }
+    // A start at or past a known end of the source is no error: the element
+    // shows the source's last frame (the plan warns about it).
+    match (
+        (start_us, duration_us, media_duration_us),
+        (fps, playback_rate, grid),
+        (format, transfer),
+    ) {
+        (
+            (Some(start_us), Some(duration_us), Some(media_duration_us)),
+            (Some(fps), Some(playback_rate), Some(grid)),
+            (Some(format), Some(transfer)),
+        ) if problems.is_empty() => Ok(Element {
+            id: input.id.clone(),
+            src: input.src.clone(),
+            start_us,
+            duration_us,
+            media_duration_us,
+            fps,
+            playback_rate,
+            grid,
+            looping: input.looping,
+            format,
+            transfer,
+        }),
         _ => Err(problems),
     }
 }

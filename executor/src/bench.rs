@@ -9,7 +9,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use framex_core::{
-    element_frame_count, plan, validate, Composition, ImageFormat, PlanOptions, Request,
+    plan, validate_fields, Composition, ElementFrames, ImageFormat, PlanOptions, Request,
 };
 use serde::Serialize;
 use serde_json::json;
@@ -422,8 +422,7 @@ async fn naive_run(
     let prepared = prepare(composition, tools, None, jobs, Duration::from_secs(60))
         .await
         .map_err(|e| e.to_string())?;
-    let elements =
-        validate(&prepared.composition, &Default::default()).map_err(|e| e.to_string())?;
+    let elements = validate_fields(&prepared.composition).map_err(|e| e.to_string())?;
     let limit = std::sync::Arc::new(tokio::sync::Semaphore::new(jobs.max(1)));
     let mut tasks = tokio::task::JoinSet::new();
     for element in elements {
@@ -438,8 +437,9 @@ async fn naive_run(
                 src: &ready.resolved.path,
                 probe: &ready.probe,
                 start_us: element.start_us,
-                fps: element.fps,
-                frame_count: element_frame_count(&element, Some(ready.probe.duration_us)),
+                fps: element.grid,
+                // What a naive renderer extracts: the element's pass, alone.
+                frame_count: ElementFrames::of(&element, Some(ready.probe.duration_us)).extract,
                 format: element.format,
                 alpha: ready.probe.alpha && element.format == ImageFormat::Png,
                 transfer: element.transfer,
@@ -470,7 +470,7 @@ async fn handwritten_run(
 ) -> Result<Duration, String> {
     let text = std::fs::read_to_string(composition).map_err(|e| e.to_string())?;
     let composition = Composition::from_json(&text).map_err(|e| e.to_string())?;
-    let elements = validate(&composition, &Default::default()).map_err(|e| e.to_string())?;
+    let elements = validate_fields(&composition).map_err(|e| e.to_string())?;
     let mut unions: BTreeMap<(String, String, &str), (i64, i64)> = BTreeMap::new();
     for e in &elements {
         let key = (e.src.clone(), e.fps.to_string(), e.format.extension());

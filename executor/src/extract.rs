@@ -5,7 +5,11 @@
 //! slice alone (TOOLCHAIN.md, "Exact frames across different seek points"):
 //! seek to the last source frame at or before the start, keep absolute
 //! timestamps (`-copyts`), move the start to time 0 in microseconds, and let
-//! the `fps` filter pick the frame on screen at each tick `j/fps`.
+//! the `fps` filter pick the frame on screen at each tick `j/fps`. At the
+//! source's end the filter passes the last frame through for a last tick
+//! less than half a period before the end (`eof_action=pass`): with the
+//! default rounding that tick was dropped, and a unit reaching the end
+//! (`ceil((end − start) × fps)` frames) came out one frame short.
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
@@ -100,6 +104,18 @@ impl DistinctFrames {
         let runs = framex_core::distinct_runs(&shown);
         let distinct: u64 = runs.iter().map(|&(a, b)| u64::from(b - a + 1)).sum();
         (distinct * 10 <= spec.frame_count * 9 && runs.len() <= 64).then_some(Self { shown, runs })
+    }
+
+    /// The source's true last frame alone: the frame with the latest
+    /// timestamp, selected by its time (no `fps` filter, so nothing depends
+    /// on where the stream's end falls). Extracted from `start_us` =
+    /// [`Probe::last_frame_us`].
+    pub fn last_frame(probe: &Probe) -> Option<Self> {
+        let last = u32::try_from(probe.frame_times_us.len().checked_sub(1)?).ok()?;
+        Some(Self {
+            shown: vec![last],
+            runs: vec![(last, last)],
+        })
     }
 
     /// Number of distinct source frames.

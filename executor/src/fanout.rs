@@ -2,23 +2,18 @@
 
 use std::fs;
 use std::io;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use framex_core::ImageFormat;
 
 use crate::cache::frame_name;
 
-/// Fills `target` with frames `offset+1 ..= offset+count` of `from`,
-/// renumbered from 1, as hard links (a copy only across filesystems). The
-/// directory is built beside `target` and renamed into place, so a reader
-/// never sees a half-filled element directory. Returns frames placed.
-pub fn link_frames(
-    from: &Path,
-    offset: u64,
-    count: u64,
-    format: ImageFormat,
-    target: &Path,
-) -> io::Result<u64> {
+/// Fills `target` with `frames`, in order, numbered from 1, as hard links (a
+/// copy only across filesystems): a slice of a unit, a loop's cycle over and
+/// over, held last frames — one file may appear many times. The directory is
+/// built beside `target` and renamed into place, so a reader never sees a
+/// half-filled element directory. Returns frames placed.
+pub fn link_frames(frames: &[PathBuf], format: ImageFormat, target: &Path) -> io::Result<u64> {
     let parent = target.parent().unwrap_or(Path::new("."));
     let name = target
         .file_name()
@@ -30,17 +25,16 @@ pub fn link_frames(
     }
     fs::create_dir_all(&building)?;
     let result = (|| {
-        for n in 1..=count {
-            let src = from.join(frame_name(offset + n, format));
+        for (n, src) in (1..).zip(frames) {
             let dst = building.join(frame_name(n, format));
-            link_or_copy(&src, &dst)?;
+            link_or_copy(src, &dst)?;
         }
         replace_dir(&building, target)
     })();
     if result.is_err() {
         let _ = fs::remove_dir_all(&building);
     }
-    result.map(|()| count)
+    result.map(|()| frames.len() as u64)
 }
 
 /// Removes what runs that died left in `dir`: names ending in

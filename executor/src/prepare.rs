@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use framex_core::{
-    plan, validate, Composition, Plan, PlanError, PlanOptions, Request, SourceFacts,
+    plan, validate_fields, Composition, Plan, PlanError, PlanOptions, Request, SourceFacts,
 };
 use tokio::task::JoinSet;
 
@@ -107,10 +107,11 @@ impl Prepared {
         let hits: BTreeSet<String> = first
             .assignments
             .iter()
-            .map(|a| a.cache_key.clone())
+            .flat_map(|a| a.cache_keys())
             .collect::<BTreeSet<_>>()
             .into_iter()
             .filter(|key| cache.lookup(key).is_some())
+            .map(str::to_string)
             .collect();
         if hits.is_empty() {
             return Ok(first);
@@ -139,7 +140,7 @@ pub async fn prepare(
     };
     let composition = Composition::from_json(&text).map_err(|e| invalid(e.into()))?;
     // Field errors first, before touching any source.
-    validate(&composition, &BTreeMap::new()).map_err(invalid)?;
+    validate_fields(&composition).map_err(invalid)?;
     let base = composition_path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())

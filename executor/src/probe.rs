@@ -63,6 +63,13 @@ impl Probe {
         }
     }
 
+    /// The presentation time of the source's true last frame (relative,
+    /// microseconds): the latest frame timestamp, not the container's
+    /// duration, which can end later (or earlier) than the last frame.
+    pub fn last_frame_us(&self) -> i64 {
+        self.frame_times_us.last().copied().unwrap_or(0)
+    }
+
     /// The input seek point for frames from relative time `t_us`: the last
     /// frame at or before `t_us`, so the frame on screen at `t_us` is decoded
     /// and every seek gives the same frames (see TOOLCHAIN.md).
@@ -249,6 +256,8 @@ mod tests {
         assert_eq!(p.decoder(), Some("libvpx-vp9"));
         assert_eq!(p.seek_point_us(50_000), 33_333);
         assert_eq!(p.seek_point_us(0), 0);
+        // Packets come in decode order; the last frame is the latest pts.
+        assert_eq!(p.last_frame_us(), 66_667);
     }
 
     #[test]

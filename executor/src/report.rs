@@ -15,6 +15,10 @@ pub struct Report {
     pub elements: BTreeMap<String, ElementReport>,
     /// Counts and phase times.
     pub metrics: Metrics,
+    /// The plan's warnings (a slot that starts past its source's end), when
+    /// there are any.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<framex_core::Warning>,
 }
 
 /// One element's outcome.
@@ -23,7 +27,8 @@ pub struct Report {
 pub struct ElementReport {
     /// `ok` or `error`.
     pub status: Status,
-    /// Frames in its directory.
+    /// Frames in its directory: `ceil(duration × fps)`, looped and held
+    /// frames included.
     pub frames: u64,
     /// Its directory (absolute), when it succeeded.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -7,7 +7,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use framex_core::{ExtractionUnit, Plan, PlanOptions, Role, CACHE_SCHEMA_VERSION, RECIPE_VERSION};
+use framex_core::{
+    Assignment, ExtractionUnit, FrameSource, ImageFormat, Plan, PlanOptions, Role,
+    CACHE_SCHEMA_VERSION, RECIPE_VERSION,
+};
 use indicatif::{ProgressBar, ProgressStyle};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
@@ -169,10 +172,15 @@ pub async fn run(options: &RunOptions) -> Result<Report, RunError> {
         }
     }
     if let Some(cache) = &cache {
-        for a in plan.assignments.iter().filter(|a| a.cache_hit) {
-            works.entry(a.cache_key.clone()).or_insert_with(|| {
+        let held_hits = plan
+            .assignments
+            .iter()
+            .filter_map(|a| a.held.as_ref().filter(|h| h.cache_hit)?.cache_key.as_ref());
+        let hits = plan.assignments.iter().filter(|a| a.cache_hit);
+        for key in hits.map(|a| &a.cache_key).chain(held_hits) {
+            works.entry(key.clone()).or_insert_with(|| {
                 Ok(WorkFrames {
-                    dir: cache.entry_dir(&a.cache_key),
+                    dir: cache.entry_dir(key),
                     offset: 0,
                 })
             });
@@ -184,40 +192,25 @@ pub async fn run(options: &RunOptions) -> Result<Report, RunError> {
     let mut report = Report::default();
     let units: BTreeMap<&str, &ExtractionUnit> =
         plan.units.iter().map(|u| (u.id.as_str(), u)).collect();
-    let formats: BTreeMap<&str, framex_core::ImageFormat> = prepared
+    let formats: BTreeMap<&str, ImageFormat> = prepared
         .composition
         .elements
         .iter()
-        .filter_map(|e| Some((e.id.as_str(), framex_core::ImageFormat::parse(&e.format)?)))
+        .filter_map(|e| Some((e.id.as_str(), ImageFormat::parse(&e.format)?)))
         .collect();
     for a in &plan.assignments {
         let target = out_dir.join(&a.element_id);
-        let unit_leader = a
-            .unit
-            .as_deref()
-            .and_then(|u| units.get(u))
-            .map(|u| u.leader.as_str());
         let mut entry = ElementReport {
             role: role_text(&a.role),
             unit: a.unit.clone(),
             cache_hit: a.cache_hit,
             ..ElementReport::default()
         };
-        let result = match works.get(&a.cache_key) {
-            Some(Ok(frames)) => link_frames(
-                &frames.dir,
-                frames.offset,
-                a.slice.count,
-                formats[a.element_id.as_str()],
-                &target,
-            )
-            .map_err(|e| ExtractError::io("filling", &target, &e)),
-            Some(Err(err)) => Err(match unit_leader {
-                Some(leader) if leader != a.element_id => err.shared(leader),
-                _ => err.clone(),
-            }),
-            None => Err(ExtractError::Cancelled),
-        };
+        let result =
+            element_frames(a, &works, &units, formats[a.element_id.as_str()]).and_then(|frames| {
+                link_frames(&frames, formats[a.element_id.as_str()], &target)
+                    .map_err(|e| ExtractError::io("filling", &target, &e))
+            });
         match result {
             Ok(n) => {
                 metrics.frames_linked += n;
@@ -235,6 +228,7 @@ pub async fn run(options: &RunOptions) -> Result<Report, RunError> {
         }
         report.elements.insert(a.element_id.clone(), entry);
     }
+    report.warnings = plan.warnings.clone();
     for (id, err) in prepared.source_errors() {
         let _ = std::fs::remove_dir_all(out_dir.join(&id));
         report.elements.insert(
@@ -271,7 +265,7 @@ pub async fn run(options: &RunOptions) -> Result<Report, RunError> {
             let protect: BTreeSet<String> = plan
                 .assignments
                 .iter()
-                .map(|a| a.cache_key.clone())
+                .flat_map(|a| a.cache_keys().map(str::to_string))
                 .collect();
             // Never fatal, never waits: another run holding the cache defers it.
             let _ = cache.gc(
@@ -298,6 +292,46 @@ pub async fn run(options: &RunOptions) -> Result<Report, RunError> {
             setup("cannot write report", &report_path, e)
         })?;
     Ok(report)
+}
+
+/// The files of an element's frames, in order: its slice (over and over for a
+/// loop) and its held last frame, or the error of the work that failed, as
+/// this element reports it.
+fn element_frames(
+    a: &Assignment,
+    works: &BTreeMap<String, Result<WorkFrames, ExtractError>>,
+    units: &BTreeMap<&str, &ExtractionUnit>,
+    format: ImageFormat,
+) -> Result<Vec<PathBuf>, ExtractError> {
+    let frames_of = |key: &str, unit: Option<&str>| match works.get(key) {
+        Some(Ok(frames)) => Ok(frames),
+        Some(Err(err)) => {
+            let leader = unit.and_then(|u| units.get(u)).map(|u| u.leader.as_str());
+            Err(match leader {
+                Some(leader) if leader != a.element_id => err.shared(leader),
+                _ => err.clone(),
+            })
+        }
+        None => Err(ExtractError::Cancelled),
+    };
+    let main = frames_of(&a.cache_key, a.unit.as_deref())?;
+    let held = match &a.held {
+        Some(held) => match &held.cache_key {
+            Some(key) => Some(frames_of(key, held.unit.as_deref())?),
+            None => None,
+        },
+        None => None,
+    };
+    (0..a.frame_count())
+        .map(|j| match a.frame_source(j) {
+            FrameSource::Grid(k) => Ok(main.dir.join(frame_name(main.offset + k + 1, format))),
+            FrameSource::LastFrame => held
+                .map(|h| h.dir.join(frame_name(h.offset + 1, format)))
+                .ok_or_else(|| ExtractError::BadOutput {
+                    detail: format!("the plan names no last frame for {}", a.element_id),
+                }),
+        })
+        .collect()
 }
 
 async fn run_units(
@@ -368,10 +402,18 @@ async fn run_unit(
         None => partial_in(scratch_root, &label),
     }
     .map_err(|e| ExtractError::io("creating a work directory in", scratch_root, &e))?;
+    // A last-frame unit starts on the source's last frame, which only the
+    // probe knows; the recipe is the same, so its bytes equal that frame's in
+    // any extraction that shows it.
+    let start_us = if unit.last_frame {
+        ready.probe.last_frame_us()
+    } else {
+        unit.start_us
+    };
     let spec = ExtractSpec {
         src: &ready.resolved.path,
         probe: &ready.probe,
-        start_us: unit.start_us,
+        start_us,
         fps: unit.fps,
         frame_count: unit.frame_count,
         format: unit.format,
@@ -379,7 +421,9 @@ async fn run_unit(
         transfer: unit.transfer,
         first_number: 1,
     };
-    let distinct = if options.reuse_frames {
+    let distinct = if unit.last_frame {
+        DistinctFrames::last_frame(&ready.probe)
+    } else if options.reuse_frames {
         DistinctFrames::plan(&spec)
     } else {
         None
@@ -396,7 +440,7 @@ async fn run_unit(
     let mut running = JoinSet::new();
     for (offset, count) in parts {
         let segment = ExtractSpec {
-            start_us: unit.fps.frame_time_us(unit.start_us, offset),
+            start_us: unit.fps.frame_time_us(start_us, offset),
             frame_count: count,
             first_number: offset + 1,
             ..spec.clone()
@@ -468,7 +512,7 @@ async fn run_unit(
             format: unit.format,
             source: unit.source.clone(),
             fps: unit.fps.to_string(),
-            start_us: unit.fps.frame_time_us(unit.start_us, slice.offset),
+            start_us: unit.fps.frame_time_us(start_us, slice.offset),
             frames: records[slice.offset as usize..(slice.offset + slice.count) as usize].to_vec(),
             total_bytes: 0,
         };
@@ -521,6 +565,9 @@ async fn run_unit(
 /// The segments a unit is extracted in: one unless `--segments` asks for
 /// more and the unit is long enough.
 fn unit_segments(unit: &ExtractionUnit, options: &RunOptions) -> Vec<(u64, u64)> {
+    if unit.last_frame {
+        return vec![(0, unit.frame_count)];
+    }
     let parts = options.segments.clamp(1, options.jobs.max(1)) as u64;
     crate::extract::segments(unit.fps, unit.frame_count, parts)
 }

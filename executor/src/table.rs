@@ -2,7 +2,7 @@
 
 use std::fmt::Write as _;
 
-use framex_core::{format_us, Plan};
+use framex_core::{format_us, Assignment, HeldFrom, Plan};
 
 use crate::report::Report;
 use crate::run::role_text;
@@ -26,6 +26,13 @@ pub fn plan_table(plan: &Plan) -> String {
         "frames requested {}, to extract {}, saved {} ({percent:.1}%)\n",
         t.frames_requested, t.frames_to_extract, t.frames_saved
     );
+    if t.frames_looped + t.frames_held > 0 {
+        let _ = writeln!(
+            out,
+            "of which linked, not extracted: {} looped, {} held\n",
+            t.frames_looped, t.frames_held
+        );
+    }
     let _ = writeln!(
         out,
         "{:<5} {:<28} {:>12} {:>11} {:>6} {:>7}  members",
@@ -42,7 +49,11 @@ pub fn plan_table(plan: &Plan) -> String {
             "{:<5} {:<28} {:>12} {:>11} {:>6} {:>7}  {}",
             u.id,
             shorten(&u.src, 28),
-            format_us(u.start_us),
+            if u.last_frame {
+                "last frame".to_string()
+            } else {
+                format_us(u.start_us)
+            },
             u.fps.to_string(),
             u.format.as_str(),
             u.frame_count,
@@ -57,16 +68,44 @@ pub fn plan_table(plan: &Plan) -> String {
     for a in &plan.assignments {
         let _ = writeln!(
             out,
-            "{:<24} {:<30} {:<5} {:>8} {:>7}  {}",
+            "{:<24} {:<30} {:<5} {:>8} {:>7}  {}{}",
             shorten(&a.element_id, 24),
             shorten(&role_text(&a.role), 30),
             a.unit.as_deref().unwrap_or("-"),
             a.slice.offset,
-            a.slice.count,
-            &a.cache_key[..16]
+            a.frame_count(),
+            &a.cache_key[..16],
+            timeline_note(a)
         );
     }
+    for w in &plan.warnings {
+        let _ = writeln!(out, "\nwarning: {}: {}", w.element_id, w.message);
+    }
     out
+}
+
+/// How an element's frames differ from its slice: rate, loop, held frames.
+fn timeline_note(a: &Assignment) -> String {
+    let mut notes = Vec::new();
+    if let Some(rate) = a.playback_rate {
+        notes.push(format!("rate {rate}"));
+    }
+    if let Some(cycle) = a.cycle {
+        notes.push(format!("loops a cycle of {}", cycle.frames));
+    }
+    if let Some(held) = &a.held {
+        let from = match (held.from, &held.unit) {
+            (HeldFrom::Trim, _) => "the trim's last frame".to_string(),
+            (HeldFrom::Source, Some(unit)) => format!("the source's last frame ({unit})"),
+            (HeldFrom::Source, None) => "the source's last frame (cached)".to_string(),
+        };
+        notes.push(format!("{} held on {from}", held.frames));
+    }
+    if notes.is_empty() {
+        String::new()
+    } else {
+        format!("  {}", notes.join(", "))
+    }
 }
 
 /// One line per element and the metrics of a run.
@@ -81,6 +120,9 @@ pub fn report_summary(report: &Report) -> String {
                 let _ = writeln!(out, "error  {id:<24} {err}");
             }
         }
+    }
+    for w in &report.warnings {
+        let _ = writeln!(out, "warning {:<22} {}", w.element_id, w.message);
     }
     let m = &report.metrics;
     let _ = writeln!(

@@ -506,30 +506,33 @@ fn alpha_source_gives_rgba_png_with_real_transparency() {
 /// A duration that reaches past the end of the source gives only the frames
 /// that start before the source's end.
 #[test]
-fn a_duration_past_the_source_end_is_clamped() {
+fn a_duration_past_the_source_end_holds_the_last_frame() {
     let tmp = tempfile::tempdir().unwrap();
     let (out, cache) = (tmp.path().join("out"), tmp.path().join("cache"));
     let clip = cfr_clip(); // 3 s, 90 frames at 30 fps
     let c = composition(
         tmp.path(),
-        "clamp.json",
+        "hold.json",
         &[
-            // Asks for 5 s (150 frames) from 2 s: the source has 1 s left.
+            // Asks for 5 s (150 frames) from 2 s: the source has 1 s (30
+            // frames) left; the other 120 hold its last frame.
             element("tail", &clip, 2.0, 5.0, json!(30), "png"),
-            // At 24 fps from 1.5 s: ticks at 1.5 + j/24 < 3 → 36 frames.
+            // At 24 fps from 1.5 s: ticks at 1.5 + j/24 < 3 → 36 source
+            // frames, then 204 held of the 240.
             element("tail24", &clip, 1.5, 10.0, json!(24), "png"),
         ],
     );
     let report = extract_ok(&c, &out, Some(&cache));
-    assert_element_ok(&report, &out, "tail", 30);
-    assert_element_ok(&report, &out, "tail24", 36);
-    assert_eq!(metric(&report, "framesRequested"), 66);
+    assert_element_ok(&report, &out, "tail", 150);
+    assert_element_ok(&report, &out, "tail24", 240);
+    assert_eq!(metric(&report, "framesRequested"), 390);
     let tail = frames(&out.join("tail"));
-    assert_numbered(&tail, 30, "png", "tail");
-    assert_numbered(&frames(&out.join("tail24")), 36, "png", "tail24");
+    let tail24 = frames(&out.join("tail24"));
+    assert_numbered(&tail, 150, "png", "tail");
+    assert_numbered(&tail24, 240, "png", "tail24");
 
-    // The clamped frames are the source's last second: the same bytes as
-    // asking for exactly that second.
+    // The frames before the end are the source's last second: the same bytes
+    // as asking for exactly that second.
     let exact = composition(
         tmp.path(),
         "exact.json",
@@ -537,7 +540,20 @@ fn a_duration_past_the_source_end_is_clamped() {
     );
     let exact_out = tmp.path().join("exact");
     extract_ok(&exact, &exact_out, None);
-    assert_same_bytes(&tail, &frames(&exact_out.join("tail")), "clamped vs exact");
+    let exact = frames(&exact_out.join("tail"));
+    assert_same_bytes(&tail[..30], &exact, "before the end vs exact");
+    // Past the end: the source's last frame (frame 90, the exact second's
+    // last), extracted once and hard-linked into both elements.
+    let last = &exact[29];
+    let held = tail[30..].iter().chain(&tail24[36..]);
+    for frame in held {
+        assert!(
+            frame.bytes == last.bytes,
+            "{} is not the last frame",
+            frame.name
+        );
+        assert_eq!(frame.ino, tail[30].ino, "{}: one held file", frame.name);
+    }
 }
 
 /// A missing source fails its element only, naming the path; exit code 1.

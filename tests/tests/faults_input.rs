@@ -293,13 +293,8 @@ fn invalid_cases() -> Vec<Case> {
             with(element(json!({"mediaStart": -0.5}))),
             &["`mediaStart` must be zero or positive, got -0.5"],
         ),
-        invalid(
-            "start past the source's end",
-            with(element(json!({"mediaStart": 100}))),
-            &[
-                r#"element "bad" (#1): `mediaStart` 100.000000s is at or past the end of the source (3.000000s)"#,
-            ],
-        ),
+        // A start past the source's end is no longer invalid: the element
+        // shows the source's last frame, with a warning (tests/timeline.rs).
         invalid(
             "id ../../x",
             with(element(json!({"id": "../../x"}))),
@@ -412,7 +407,7 @@ fn invalid_cases() -> Vec<Case> {
             // Refused at the first '[', never recursed into.
             &[
                 "elements[0].fps",
-                "invalid type: sequence, expected a frame rate",
+                "invalid type: sequence, expected a number or a \"num/den\" string",
             ],
         ),
         invalid(
@@ -928,7 +923,9 @@ fn a_million_elements_are_refused_quickly() {
 }
 
 /// Frame counts of `framex plan --json` per element id.
-fn planned_frames(composition: &Path) -> std::collections::BTreeMap<String, u64> {
+/// Per element: the frames its extraction gives (the slice: those before the
+/// source's end) and the frames of its slot (the rest hold the last frame).
+fn planned_frames(composition: &Path) -> std::collections::BTreeMap<String, (u64, u64)> {
     let output = Command::new(framex_bin())
         .args(["--quiet", "plan", "--no-cache", "--json"])
         .arg(composition)
@@ -945,10 +942,9 @@ fn planned_frames(composition: &Path) -> std::collections::BTreeMap<String, u64>
         .unwrap()
         .iter()
         .map(|a| {
-            (
-                a["elementId"].as_str().unwrap().to_string(),
-                a["slice"]["count"].as_u64().unwrap(),
-            )
+            let slice = a["slice"]["count"].as_u64().unwrap();
+            let slot = a["frames"].as_u64().unwrap_or(slice);
+            (a["elementId"].as_str().unwrap().to_string(), (slice, slot))
         })
         .collect()
 }
@@ -987,10 +983,11 @@ fn extractions_to_the_source_end_give_the_planned_frames() {
     std::fs::write(&composition, json!({"elements": elements}).to_string()).unwrap();
     let planned = planned_frames(&composition);
     assert_eq!(
-        planned["e0-0"], 91,
-        "3.003 s at 30 fps: ticks 0..=90 lie before the end"
+        planned["e0-0"],
+        (91, 150),
+        "3.003 s at 30 fps: ticks 0..=90 lie before the end, the rest of 5 s hold"
     );
-    assert_eq!(planned["e5-0"], 1);
+    assert_eq!(planned["e5-0"], (1, 1));
     let mut outputs = Vec::new();
     for flags in [&[][..], &["--no-frame-reuse"][..]] {
         let out = dir.path().join(format!("out{}", flags.len()));
@@ -1004,9 +1001,9 @@ fn extractions_to_the_source_end_give_the_planned_frames() {
             .unwrap();
         let report = std::fs::read_to_string(out.join("framex-report.json")).unwrap_or_default();
         assert_eq!(output.status.code(), Some(0), "{flags:?}: {report}");
-        for (id, count) in &planned {
+        for (id, (_, slot)) in &planned {
             let frames = std::fs::read_dir(out.join(id)).unwrap().count() as u64;
-            assert_eq!(frames, *count, "{flags:?}: {id}");
+            assert_eq!(frames, *slot, "{flags:?}: {id}");
         }
         outputs.push(out);
     }

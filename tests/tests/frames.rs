@@ -1,10 +1,11 @@
-//! Frame-count arithmetic at its edges: clamping at a known source end,
-//! rates that are not whole, the limits of the accepted ranges, and the
-//! rounding rules of times and rates. Complements the unit tests in
-//! core/src/time.rs.
+//! Frame-count arithmetic at its edges: slots that outlast a known source
+//! end (held last frames), rates that are not whole, playback rates, the
+//! limits of the accepted ranges, and the rounding rules of times and rates.
+//! Complements the unit tests in core/src/time.rs and core/src/timeline.rs.
 
 use framex_core::{
-    element_frame_count, plan, seconds_to_us, Composition, Element, Fps, ImageFormat, Request,
+    plan, seconds_to_us, source_grid, Composition, Element, ElementFrames, Fps, HeldFrom,
+    ImageFormat, PlaybackRate, Request,
 };
 use proptest::prelude::*;
 
@@ -18,70 +19,93 @@ fn element(start_us: i64, duration_us: i64, fps: Fps) -> Element {
         src: "x.mp4".into(),
         start_us,
         duration_us,
+        media_duration_us: None,
         fps,
+        playback_rate: PlaybackRate::NORMAL,
+        grid: fps,
+        looping: false,
         format: ImageFormat::Png,
         transfer: None,
     }
 }
 
+/// `(frames, extracted, held)` of an element on a source ending at `end`.
+fn counts(e: &Element, end: Option<i64>) -> (u64, u64, u64) {
+    let f = ElementFrames::of(e, end);
+    (f.frames, f.extract, f.held.map_or(0, |h| h.0))
+}
+
 #[test]
-fn a_known_source_end_clamps_the_frame_count() {
+fn a_known_source_end_holds_the_frames_past_it() {
     let f30 = fps(30, 1);
-    // 2 s wanted, 1 s of source left: frames 0..30 lie before the end; frame
-    // 30 would sit exactly on it and does not exist.
+    // 2 s wanted, 1 s of source left: frames 0..30 lie before the end and are
+    // extracted; frame 30 would sit exactly on it, so it and the rest hold
+    // the source's last frame.
     assert_eq!(
-        element_frame_count(&element(0, 2_000_000, f30), Some(1_000_000)),
-        30
+        counts(&element(0, 2_000_000, f30), Some(1_000_000)),
+        (60, 30, 30)
     );
     // One microsecond more of source holds one more frame.
     assert_eq!(
-        element_frame_count(&element(0, 2_000_000, f30), Some(1_000_001)),
-        31
+        counts(&element(0, 2_000_000, f30), Some(1_000_001)),
+        (60, 31, 29)
     );
-    // Starting 1 µs before the end: one frame.
+    // Starting 1 µs before the end: one frame, the rest held.
     assert_eq!(
-        element_frame_count(&element(999_999, 2_000_000, f30), Some(1_000_000)),
-        1
+        counts(&element(999_999, 2_000_000, f30), Some(1_000_000)),
+        (60, 1, 59)
     );
-    // A duration inside the source is not clamped, whatever the end.
+    // A duration inside the source holds nothing, whatever the end.
     assert_eq!(
-        element_frame_count(&element(0, 500_000, f30), Some(1_000_000)),
-        15
+        counts(&element(0, 500_000, f30), Some(1_000_000)),
+        (15, 15, 0)
     );
-    assert_eq!(element_frame_count(&element(0, 500_000, f30), None), 15);
+    assert_eq!(counts(&element(0, 500_000, f30), None), (15, 15, 0));
     // Exactly as long as what is left: the same either way.
     assert_eq!(
-        element_frame_count(&element(250_000, 750_000, f30), Some(1_000_000)),
-        23
+        counts(&element(250_000, 750_000, f30), Some(1_000_000)),
+        (23, 23, 0)
     );
-    assert_eq!(
-        element_frame_count(&element(250_000, 750_000, f30), None),
-        23
-    );
+    assert_eq!(counts(&element(250_000, 750_000, f30), None), (23, 23, 0));
+    // Held frames show the source's true last frame.
+    let f = ElementFrames::of(&element(0, 2_000_000, f30), Some(1_000_000));
+    assert_eq!(f.held.map(|h| h.1), Some(HeldFrom::Source));
 }
 
 #[test]
-fn clamping_at_ntsc_rates_counts_partial_frames() {
+fn the_pass_at_ntsc_rates_counts_partial_frames() {
     let ntsc = fps(30_000, 1001);
     // 10 s of source from 0: 299.7 frame periods, so 300 frames start before the end.
     assert_eq!(
-        element_frame_count(&element(0, 60_000_000, ntsc), Some(10_000_000)),
-        300
+        counts(&element(0, 60_000_000, ntsc), Some(10_000_000)),
+        (1799, 300, 1499)
     );
     // From 7.5 s (off the grid of 0), 2.5 s left: 74.925 → 75 frames.
     assert_eq!(
-        element_frame_count(&element(7_500_000, 60_000_000, ntsc), Some(10_000_000)),
+        counts(&element(7_500_000, 60_000_000, ntsc), Some(10_000_000)).1,
         75
     );
     // 1.001 s is exactly 30 periods: frame 30 sits on the end.
-    assert_eq!(
-        element_frame_count(&element(0, 60_000_000, ntsc), Some(1_001_000)),
-        30
-    );
+    assert_eq!(counts(&element(0, 60_000_000, ntsc), Some(1_001_000)).1, 30);
 }
 
 #[test]
-fn clamped_elements_plan_with_their_clamped_counts() {
+fn a_playback_rate_scales_the_pass_not_the_slot() {
+    // 4 s at 30 fps twice as fast: 120 slot frames on a 15 fps source grid;
+    // a 5 s source has 75 of them, the other 45 hold its last frame.
+    let mut e = element(0, 4_000_000, fps(30, 1));
+    e.playback_rate = PlaybackRate::new(2, 1).unwrap();
+    e.grid = source_grid(e.fps, e.playback_rate).unwrap();
+    assert_eq!(e.grid, fps(15, 1));
+    assert_eq!(counts(&e, Some(5_000_000)), (120, 75, 45));
+    // At half speed the same source lasts 300 slot frames: none held.
+    e.playback_rate = PlaybackRate::new(1, 2).unwrap();
+    e.grid = source_grid(e.fps, e.playback_rate).unwrap();
+    assert_eq!(counts(&e, Some(5_000_000)), (120, 120, 0));
+}
+
+#[test]
+fn elements_past_the_end_plan_with_their_full_counts() {
     let request: Request = Request::from_json(
         r#"{"composition": {"elements": [
             {"id": "a", "src": "x.mp4", "mediaStart": 0.9, "duration": 5, "fps": 30, "format": "png"},
@@ -90,13 +114,24 @@ fn clamped_elements_plan_with_their_clamped_counts() {
     )
     .unwrap();
     let plan = plan(&request).unwrap();
-    let counts: Vec<u64> = plan.assignments.iter().map(|a| a.slice.count).collect();
-    assert_eq!(counts, [3, 30]);
-    // a (0.9 s, 3 frames) is frames 27..30 of b's 30: one unit of 30 frames.
-    assert_eq!(plan.units.len(), 1);
+    let counts: Vec<(u64, u64)> = plan
+        .assignments
+        .iter()
+        .map(|a| (a.slice.count, a.frame_count()))
+        .collect();
+    assert_eq!(counts, [(3, 150), (30, 150)]);
+    // a (0.9 s, 3 frames) is frames 27..30 of b's 30: one unit of 30 frames,
+    // and one unit for the source's last frame, which both hold.
+    assert_eq!(plan.units.len(), 2);
     assert_eq!(plan.units[0].frame_count, 30);
+    assert!(plan.units[1].last_frame);
     assert_eq!(plan.assignments[0].slice.offset, 27);
-    assert_eq!(plan.totals.frames_requested, 33);
+    for a in &plan.assignments {
+        assert_eq!(a.held.as_ref().unwrap().unit.as_deref(), Some("u2"));
+    }
+    assert_eq!(plan.totals.frames_requested, 300);
+    assert_eq!(plan.totals.frames_held, 147 + 120);
+    assert_eq!(plan.totals.frames_to_extract, 31);
 }
 
 #[test]
@@ -108,8 +143,8 @@ fn the_extremes_do_not_overflow() {
     assert_eq!(slowest.frames_in(max_us), 1);
     assert_eq!(slowest.frames_in(1), 1);
     assert_eq!(
-        element_frame_count(&element(max_us, max_us, fastest), Some(i64::MAX)),
-        10_000_000_000
+        counts(&element(max_us, max_us, fastest), Some(i64::MAX)),
+        (10_000_000_000, 10_000_000_000, 0)
     );
     assert_eq!(
         fastest.whole_frames_between(0, max_us),

@@ -112,6 +112,8 @@ fn the_cache_hit_case_names_the_keys_of_its_hits() {
             fps: Fps::new(fps, 1).unwrap(),
             format,
             transfer: None,
+            frames: None,
+            last_frame: false,
         }
         .cache_key()
     };

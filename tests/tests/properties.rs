@@ -1,8 +1,9 @@
 //! Properties of the planner over random compositions: every element gets
 //! exactly the frames it asks for, from a unit that really produces them, at
-//! exactly the same source times; duplicates share work; input order changes
-//! nothing but who leads; plans round-trip through JSON. And the planner never
-//! panics, whatever it is handed.
+//! exactly the same source times (with playback rates, trims, loops and
+//! held last frames); duplicates share work; input order changes nothing but
+//! who leads; plans round-trip through JSON. And the planner never panics,
+//! whatever it is handed.
 //!
 //! The expectations are computed here, independently of the planner: dedupe
 //! keys from the generated values, frame counts and frame times in exact
@@ -11,8 +12,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use framex_core::{
-    plan, plan_elements, validate, Composition, ElementInput, FpsInput, Plan, PlanError,
-    PlanOptions, Request, Role, SourceFacts, SourceIdentity,
+    plan, plan_elements, validate, Composition, ElementInput, FpsInput, FrameSource, HeldFrom,
+    Plan, PlanError, PlanOptions, Request, Role, SourceFacts, SourceIdentity,
 };
 use proptest::prelude::*;
 use proptest::sample::select;
@@ -53,6 +54,33 @@ fn rate() -> impl Strategy<Value = Rate> {
         number(12.5, 25, 2),
         text("60/2", 30, 1),
     ])
+}
+
+/// A playback rate as the composition writes it (`None`: not written, 1),
+/// and the exact rate it means.
+fn playback() -> impl Strategy<Value = Rate> {
+    let number = |value: f64, num, den| Rate {
+        input: FpsInput::Number(value),
+        num,
+        den,
+    };
+    let text = |value: &str, num, den| Rate {
+        input: FpsInput::Text(value.into()),
+        num,
+        den,
+    };
+    prop_oneof![
+        6 => Just(Rate { input: FpsInput::Text(String::new()), num: 1, den: 1 }),
+        1 => select(vec![
+            number(1.0, 1, 1),
+            number(2.0, 2, 1),
+            text("1/2", 1, 2),
+            number(1.5, 3, 2),
+            text("4/2", 2, 1),
+            number(0.25, 1, 4),
+            text("1000/1001", 1000, 1001),
+        ]),
+    ]
 }
 
 /// The sources a composition may use: `a.mp4` and `alias/a.mp4` are one file
@@ -115,6 +143,13 @@ struct ElementSpec {
     rate: Rate,
     jpeg: bool,
     transfer: Option<&'static str>,
+    /// The playback rate; an empty text input means none is written.
+    playback: Rate,
+    media_duration_us: Option<i64>,
+    /// Asks for a loop (kept only where the pass has a known length).
+    looping: bool,
+    /// The start is folded into a known source (else it may lie past its end).
+    fold: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -148,21 +183,36 @@ fn duration_us() -> impl Strategy<Value = i64> {
 
 fn element_spec() -> impl Strategy<Value = ElementSpec> {
     (
-        0..SRCS.len(),
-        start_us(),
-        duration_us(),
-        rate(),
-        prop::bool::weighted(0.2),
-        select(vec![None, None, None, None, Some("pq"), Some("hlg")]),
+        (
+            0..SRCS.len(),
+            start_us(),
+            duration_us(),
+            rate(),
+            prop::bool::weighted(0.2),
+            select(vec![None, None, None, None, Some("pq"), Some("hlg")]),
+        ),
+        (
+            playback(),
+            prop::option::weighted(0.15, duration_us()),
+            prop::bool::weighted(0.15),
+            prop::bool::weighted(0.9),
+        ),
     )
         .prop_map(
-            |(src, start_us, duration_us, rate, jpeg, transfer)| ElementSpec {
+            |(
+                (src, start_us, duration_us, rate, jpeg, transfer),
+                (playback, media_duration_us, looping, fold),
+            )| ElementSpec {
                 src,
                 start_us,
                 duration_us,
                 rate,
                 jpeg,
                 transfer,
+                playback,
+                media_duration_us,
+                looping,
+                fold,
             },
         )
 }
@@ -178,6 +228,8 @@ enum Tweak {
     /// Moves the start by whole steps on a 30, 29.97 or 24 fps grid.
     Shift(i64),
     Duration(i64),
+    Playback(Rate),
+    Loop,
 }
 
 fn tweak() -> impl Strategy<Value = Tweak> {
@@ -190,6 +242,8 @@ fn tweak() -> impl Strategy<Value = Tweak> {
         3 => (select(vec![100_000i64, 100_100, 125_000, 33_333]), -6..6i64)
             .prop_map(|(step, k)| Tweak::Shift(step * k)),
         2 => duration_us().prop_map(Tweak::Duration),
+        1 => playback().prop_map(Tweak::Playback),
+        1 => Just(Tweak::Loop),
     ]
 }
 
@@ -203,6 +257,8 @@ impl Tweak {
             Tweak::Src(s) => e.src = *s,
             Tweak::Shift(by) => e.start_us = (e.start_us + by).max(0),
             Tweak::Duration(d) => e.duration_us = *d,
+            Tweak::Playback(r) => e.playback = r.clone(),
+            Tweak::Loop => e.looping = !e.looping,
         }
         e
     }
@@ -272,9 +328,22 @@ struct Wanted {
     transfer: Option<&'static str>,
     /// The source has an alpha channel.
     alpha: bool,
-    /// Its frames: `j/fps < duration`, and `start + j/fps < end` when the
-    /// source's end is known.
+    /// The playback rate `(num, den)`, and whether the composition writes one.
+    rate: (i128, i128),
+    rate_written: bool,
+    media_duration_us: Option<i64>,
+    looping: bool,
+    /// The source grid `fps / rate`, reduced.
+    grid: (i128, i128),
+    /// The slot's frames: `j/fps < duration`.
     frames: u64,
+    /// Grid frames taken from the element's extraction (0: only the source's
+    /// last frame is shown).
+    extract: u64,
+    /// The slot loops over the extracted frames.
+    cycle: bool,
+    /// Frames past the pass, and which last frame they hold.
+    held: Option<(u64, HeldFrom)>,
 }
 
 /// `ceil(span × num / den)` frames of `span_us` at `num/den` fps; 0 when
@@ -287,21 +356,74 @@ fn frames_in(span_us: i128, num: i128, den: i128) -> u64 {
     ((n + d - 1) / d) as u64
 }
 
+fn gcd(a: i128, b: i128) -> i128 {
+    if b == 0 {
+        a
+    } else {
+        gcd(b, a % b)
+    }
+}
+
+impl Wanted {
+    /// A plain element: normal speed, no loop, no trim.
+    fn plain(&self) -> bool {
+        self.rate == (1, 1) && !self.looping && self.media_duration_us.is_none()
+    }
+
+    /// Where frame `j` comes from: grid frame `k`, or the source's last frame.
+    fn source_of(&self, j: u64) -> FrameSource {
+        if self.extract == 0 {
+            FrameSource::LastFrame
+        } else if self.cycle {
+            FrameSource::Grid(j % self.extract)
+        } else if j < self.extract {
+            FrameSource::Grid(j)
+        } else if self.held.is_some_and(|h| h.1 == HeldFrom::Trim) {
+            FrameSource::Grid(self.extract - 1)
+        } else {
+            FrameSource::LastFrame
+        }
+    }
+}
+
 impl Case {
     /// The elements as the request will hold them (ids `e<i>` follow an
-    /// element wherever it goes), with starts folded into a known source.
+    /// element wherever it goes), with most starts folded into a known
+    /// source, and loops only where a pass has a known length.
     fn wanted(&self) -> Vec<Wanted> {
         self.elements
             .iter()
             .enumerate()
             .map(|(i, e)| {
                 let end = self.sources.end(e.src);
-                let start_us = end.map_or(e.start_us, |end| e.start_us % end);
-                let mut frames = frames_in(e.duration_us.into(), e.rate.num, e.rate.den);
-                if let Some(end) = end {
-                    let left = i128::from(end) - i128::from(start_us);
-                    frames = frames.min(frames_in(left, e.rate.num, e.rate.den));
-                }
+                let start_us = match end {
+                    Some(end) if e.fold => e.start_us % end,
+                    _ => e.start_us,
+                };
+                let looping = e.looping && (e.media_duration_us.is_some() || end.is_some());
+                let rate = (e.playback.num, e.playback.den);
+                let (gn, gd) = (e.rate.num * rate.1, e.rate.den * rate.0);
+                let g = gcd(gn, gd);
+                let grid = (gn / g, gd / g);
+                let frames = frames_in(e.duration_us.into(), e.rate.num, e.rate.den);
+                // The pass ends at the trim's end or the source's, the earlier.
+                let trim_end = e.media_duration_us.map(|d| start_us + d);
+                let pass_end = match (trim_end, end) {
+                    (Some(t), Some(s)) => Some(t.min(s)),
+                    (t, s) => t.or(s),
+                };
+                let pass = pass_end
+                    .map(|p| frames_in(i128::from(p) - i128::from(start_us), grid.0, grid.1));
+                let extract = pass.map_or(frames, |p| p.min(frames));
+                let beyond = frames - extract;
+                let source_ended = end.is_some_and(|s| trim_end.is_none_or(|t| s <= t));
+                let (cycle, held) = match () {
+                    _ if beyond == 0 => (false, None),
+                    _ if extract == 0 => (false, Some((frames, HeldFrom::Source))),
+                    _ if looping => (true, None),
+                    _ if source_ended => (false, Some((beyond, HeldFrom::Source))),
+                    _ => (false, Some((beyond, HeldFrom::Trim))),
+                };
                 Wanted {
                     id: format!("e{i}"),
                     identity: self.sources.identity(e.src),
@@ -312,7 +434,15 @@ impl Case {
                     jpeg: e.jpeg,
                     transfer: e.transfer,
                     alpha: self.sources.facts(e.src).is_some_and(|f| f.alpha),
+                    rate,
+                    rate_written: !matches!(&e.playback.input, FpsInput::Text(t) if t.is_empty()),
+                    media_duration_us: e.media_duration_us,
+                    looping,
+                    grid,
                     frames,
+                    extract,
+                    cycle,
+                    held,
                 }
             })
             .collect()
@@ -331,7 +461,10 @@ impl Case {
                     // seconds and back.
                     media_start: w.start_us as f64 / 1e6,
                     duration: e.duration_us as f64 / 1e6,
+                    media_duration: w.media_duration_us.map(|d| d as f64 / 1e6),
                     fps: e.rate.input.clone(),
+                    playback_rate: w.rate_written.then(|| e.playback.input.clone()),
+                    looping: w.looping,
                     format: if e.jpeg { "jpeg" } else { "png" }.into(),
                     sdr_to_hdr_transfer: e.transfer.map(Into::into),
                 }
@@ -411,26 +544,36 @@ fn check_structure(request: &Request, plan: &Plan) -> Result<(), TestCaseError> 
         .enumerate()
         .map(|(i, a)| (a.element_id.as_str(), i))
         .collect();
-    let mut first_with_key: BTreeMap<&str, usize> = BTreeMap::new();
+    // Where each work is: its unit and slice (from the unit's members).
+    let mut placed: BTreeMap<&str, (&str, framex_core::Slice, &str)> = BTreeMap::new();
+    for unit in &plan.units {
+        for m in &unit.members {
+            let before = placed.insert(&m.cache_key, (&unit.id, m.slice, &m.leader));
+            prop_assert!(before.is_none(), "a work is in one unit");
+        }
+    }
+    // A work is led by the first element that takes its slice from it, else
+    // (a last frame that is only held) by the first element that holds it.
+    let mut first_need: BTreeMap<&str, usize> = BTreeMap::new();
     for (i, a) in plan.assignments.iter().enumerate() {
-        let leader = *first_with_key.entry(&a.cache_key).or_insert(i);
+        first_need.entry(&a.cache_key).or_insert(i);
+    }
+    for (i, a) in plan.assignments.iter().enumerate() {
+        for key in a.cache_keys() {
+            first_need.entry(key).or_insert(i);
+        }
+    }
+    let mut duplicates = 0u64;
+    for (i, a) in plan.assignments.iter().enumerate() {
         prop_assert_eq!(a.cache_hit, request.cached_keys.contains(&a.cache_key));
         prop_assert_eq!(a.cache_hit, a.unit.is_none(), "cache hits have no unit");
-        if leader != i {
-            let lead = &plan.assignments[leader];
-            prop_assert_eq!(
-                &a.role,
-                &Role::Duplicate {
-                    leader: lead.element_id.clone()
-                }
-            );
-            prop_assert_eq!((a.slice, &a.unit), (lead.slice, &lead.unit));
-            continue;
-        }
-        match (&a.unit, &a.role) {
-            (None, Role::CacheHit) => {}
-            (Some(id), role) => {
-                let unit = units.get(id.as_str()).expect("the unit exists");
+        prop_assert!(a.slice.count > 0);
+        prop_assert!(a.frame_count() > 0);
+        match (&a.unit, placed.get(a.cache_key.as_str())) {
+            (Some(id), Some(&(unit, slice, _))) => {
+                prop_assert_eq!(id.as_str(), unit);
+                prop_assert_eq!(a.slice, slice);
+                let unit = units[unit];
                 prop_assert!(
                     a.slice.offset + a.slice.count <= unit.frame_count,
                     "slice {:?} inside unit {} of {} frames",
@@ -438,29 +581,65 @@ fn check_structure(request: &Request, plan: &Plan) -> Result<(), TestCaseError> 
                     unit.id,
                     unit.frame_count
                 );
-                prop_assert!(a.slice.count > 0);
-                prop_assert_eq!(a.fps, unit.fps);
-                let members: Vec<_> = unit
-                    .members
-                    .iter()
-                    .filter(|m| m.leader == a.element_id)
-                    .collect();
-                prop_assert_eq!(members.len(), 1, "leads exactly one member");
-                prop_assert_eq!(&members[0].cache_key, &a.cache_key);
-                prop_assert_eq!(members[0].slice, a.slice);
-                let expected = if unit.leader == a.element_id {
-                    Role::Leader
-                } else {
-                    Role::SupersetMember {
-                        unit: unit.id.clone(),
-                        leader: unit.leader.clone(),
-                    }
-                };
-                prop_assert_eq!(role, &expected);
             }
-            (None, role) => prop_assert!(false, "a cache hit with role {:?}", role),
+            (None, None) => {}
+            (unit, place) => prop_assert!(false, "{:?} vs members {:?}", unit, place),
         }
+        let lead = first_need[a.cache_key.as_str()];
+        if lead != i {
+            duplicates += 1;
+            let leader = plan.assignments[lead].element_id.clone();
+            prop_assert_eq!(&a.role, &Role::Duplicate { leader });
+        } else {
+            match (&a.unit, &a.role) {
+                (None, Role::CacheHit) => {}
+                (Some(id), role) => {
+                    let unit = units[id.as_str()];
+                    let (_, _, member_leader) = placed[a.cache_key.as_str()];
+                    prop_assert_eq!(member_leader, a.element_id.as_str());
+                    let expected = if unit.leader == a.element_id {
+                        Role::Leader
+                    } else {
+                        Role::SupersetMember {
+                            unit: unit.id.clone(),
+                            leader: unit.leader.clone(),
+                        }
+                    };
+                    prop_assert_eq!(role, &expected);
+                }
+                (None, role) => prop_assert!(false, "a cache hit with role {:?}", role),
+            }
+        }
+        // Loops and held frames account for every frame past the slice.
+        let beyond = a.frame_count().saturating_sub(a.slice.count);
+        match (&a.cycle, &a.held) {
+            (Some(cycle), None) => {
+                prop_assert_eq!(cycle.frames, a.slice.count);
+                prop_assert!(beyond > 0);
+            }
+            (None, Some(held)) => {
+                prop_assert_eq!(held.frames, beyond);
+                prop_assert!(beyond > 0);
+                match held.from {
+                    HeldFrom::Trim => prop_assert!(held.cache_key.is_none() && held.unit.is_none()),
+                    HeldFrom::Source => {
+                        let key = held.cache_key.as_deref().expect("a last-frame work");
+                        prop_assert_eq!(held.cache_hit, request.cached_keys.contains(key));
+                        prop_assert_eq!(held.cache_hit, held.unit.is_none());
+                        if let Some(id) = &held.unit {
+                            let unit = units[id.as_str()];
+                            prop_assert!(unit.last_frame && unit.frame_count == 1);
+                            prop_assert_eq!(Some(&id.as_str()), placed.get(key).map(|p| &p.0));
+                        }
+                    }
+                }
+            }
+            (None, None) => prop_assert_eq!(beyond, 0),
+            (Some(_), Some(_)) => prop_assert!(false, "a loop holds nothing"),
+        }
+        prop_assert_eq!(a.frames.is_some(), a.frame_count() != a.slice.count);
     }
+    let mut leaders = Vec::new();
     for unit in &plan.units {
         prop_assert!(!unit.members.is_empty());
         let end = unit.members.iter().map(|m| m.slice.offset + m.slice.count);
@@ -470,43 +649,61 @@ fn check_structure(request: &Request, plan: &Plan) -> Result<(), TestCaseError> 
             "no frames past the last member"
         );
         prop_assert!(unit.members.iter().any(|m| m.slice.offset == 0));
+        if unit.last_frame {
+            prop_assert_eq!((unit.frame_count, unit.members.len()), (1, 1));
+        }
         let lead = unit
             .members
             .iter()
-            .map(|m| position[m.leader.as_str()])
+            .map(|m| first_need[m.cache_key.as_str()])
             .min();
         prop_assert_eq!(
             lead,
             Some(position[unit.leader.as_str()]),
             "the first leads"
         );
+        leaders.push(position[unit.leader.as_str()]);
+        for m in &unit.members {
+            let leader = &plan.assignments[first_need[m.cache_key.as_str()]].element_id;
+            prop_assert_eq!(&m.leader, leader);
+        }
     }
+
+    prop_assert!(leaders.is_sorted(), "units in order of their leaders");
 
     // Totals say what the plan holds.
     let t = &plan.totals;
     let keys: BTreeSet<&str> = plan
         .assignments
         .iter()
-        .map(|a| a.cache_key.as_str())
+        .flat_map(|a| a.cache_keys())
         .collect();
-    let hits: BTreeSet<&str> = plan
+    let hits = keys.iter().filter(|k| !placed.contains_key(**k)).count();
+    let requested: u64 = plan.assignments.iter().map(|a| a.frame_count()).sum();
+    let extracted: u64 = plan.units.iter().map(|u| u.frame_count).sum();
+    let held: u64 = plan
         .assignments
         .iter()
-        .filter(|a| a.cache_hit)
-        .map(|a| a.cache_key.as_str())
-        .collect();
-    let requested: u64 = plan.assignments.iter().map(|a| a.slice.count).sum();
-    let extracted: u64 = plan.units.iter().map(|u| u.frame_count).sum();
+        .filter_map(|a| a.held.as_ref())
+        .map(|h| h.frames)
+        .sum();
+    let looped: u64 = plan
+        .assignments
+        .iter()
+        .filter(|a| a.cycle.is_some())
+        .map(|a| a.frame_count() - a.slice.count)
+        .sum();
     prop_assert_eq!(t.elements, elements.len() as u64);
     prop_assert_eq!(t.unique_works, keys.len() as u64);
-    prop_assert_eq!(t.dedupe_hits, (elements.len() - keys.len()) as u64);
-    prop_assert_eq!(t.cache_hits, hits.len() as u64);
+    prop_assert_eq!(t.dedupe_hits, duplicates);
+    prop_assert_eq!(t.cache_hits, hits as u64);
     prop_assert_eq!(t.units, plan.units.len() as u64);
     let groups = plan.units.iter().filter(|u| u.members.len() > 1).count();
     prop_assert_eq!(t.superset_groups, groups as u64);
     prop_assert_eq!(t.frames_requested, requested);
     prop_assert_eq!(t.frames_to_extract, extracted);
     prop_assert_eq!(t.frames_saved, requested as i64 - extracted as i64);
+    prop_assert_eq!((t.frames_held, t.frames_looped), (held, looped));
     if request.options.superset_gap_us <= 0 {
         prop_assert!(t.frames_to_extract <= t.frames_requested);
     }
@@ -522,27 +719,58 @@ fn check_structure(request: &Request, plan: &Plan) -> Result<(), TestCaseError> 
     Ok(())
 }
 
-/// The dedupe key of what an element asks for, from the generated values.
-type Key<'a> = (
-    &'a SourceIdentity,
-    i64,
-    i64,
-    i128,
-    i128,
-    bool,
-    Option<&'a str>,
-);
+/// The dedupe key of a work, from the generated values: a plain element's
+/// range, frames of a source grid, or a source's last frame.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Key<'a> {
+    Plain(
+        &'a SourceIdentity,
+        i64,
+        i64,
+        i128,
+        i128,
+        bool,
+        Option<&'a str>,
+    ),
+    Grid(
+        &'a SourceIdentity,
+        i64,
+        (i128, i128),
+        u64,
+        bool,
+        Option<&'a str>,
+    ),
+    LastFrame(&'a SourceIdentity, bool, Option<&'a str>),
+}
 
+/// The key of the work an element's slice comes from.
 fn key(w: &Wanted) -> Key<'_> {
-    (
-        &w.identity,
-        w.start_us,
-        w.duration_us,
-        w.num,
-        w.den,
-        w.jpeg,
-        w.transfer,
-    )
+    if w.extract == 0 {
+        last_frame_key(w)
+    } else if w.plain() {
+        Key::Plain(
+            &w.identity,
+            w.start_us,
+            w.duration_us,
+            w.num,
+            w.den,
+            w.jpeg,
+            w.transfer,
+        )
+    } else {
+        Key::Grid(
+            &w.identity,
+            w.start_us,
+            w.grid,
+            w.extract,
+            w.jpeg,
+            w.transfer,
+        )
+    }
+}
+
+fn last_frame_key(w: &Wanted) -> Key<'_> {
+    Key::LastFrame(&w.identity, w.jpeg, w.transfer)
 }
 
 /// Checks a plan against what the elements asked for.
@@ -559,27 +787,81 @@ fn check_against_model(
         prop_assert_eq!(&a.element_id, &w.id);
         prop_assert_eq!(a.start_us, w.start_us);
         prop_assert_eq!(parse_fps(&a.fps.to_string()), (w.num, w.den));
-        prop_assert_eq!(a.slice.count, w.frames, "{}: frame count", w.id);
-        // Equal dedupe keys, and only they, share a cache key.
-        let k = key(w);
-        let ck = *cache_key_of.entry(k).or_insert(&a.cache_key);
-        prop_assert_eq!(ck, a.cache_key.as_str(), "{}: same key, same work", w.id);
-        let back = *key_of_cache_key.entry(&a.cache_key).or_insert(k);
-        prop_assert_eq!(back, k, "{}: one cache key, one dedupe key", w.id);
-
-        let Some(unit) = a.unit.as_deref().map(|u| units[u]) else {
-            continue;
+        prop_assert_eq!(a.frame_count(), w.frames, "{}: frame count", w.id);
+        prop_assert_eq!(
+            a.playback_rate
+                .map(|r| (i128::from(r.num()), i128::from(r.den()))),
+            (w.rate != (1, 1)).then_some(w.rate)
+        );
+        prop_assert_eq!(
+            a.slice.count,
+            w.extract.max(1),
+            "{}: frames extracted",
+            w.id
+        );
+        prop_assert_eq!(a.cycle.is_some(), w.cycle, "{}: loop", w.id);
+        let held = a.held.as_ref().map(|h| (h.frames, h.from));
+        let expected = match w.held {
+            // The source's last frame is the slice, and the other frames hold it.
+            Some((frames, HeldFrom::Source)) if w.extract == 0 => {
+                (frames > 1).then_some((frames - 1, HeldFrom::Source))
+            }
+            other => other,
         };
-        // The unit extracts this element's source, format and transfer ...
-        prop_assert_eq!(&unit.source, &w.identity);
-        prop_assert_eq!(unit.format.as_str(), if w.jpeg { "jpeg" } else { "png" });
-        prop_assert_eq!(unit.transfer.map(|t| t.as_str()), w.transfer);
-        prop_assert_eq!(unit.alpha, w.alpha && !w.jpeg, "alpha only in PNG");
-        // ... and its frame `offset + j` is the element's frame `j`, exactly.
-        let (num, den) = parse_fps(&unit.fps.to_string());
-        for j in 0..a.slice.count {
-            let by_unit = frame_time(unit.start_us, a.slice.offset + j, num, den);
-            let by_element = frame_time(w.start_us, j, w.num, w.den);
+        prop_assert_eq!(held, expected, "{}: held frames", w.id);
+        // Equal dedupe keys, and only they, share a cache key.
+        let mut pairs = vec![(key(w), a.cache_key.as_str())];
+        if let Some(key) = a.held.as_ref().and_then(|h| h.cache_key.as_deref()) {
+            pairs.push((last_frame_key(w), key));
+        }
+        for (k, cache_key) in pairs {
+            let ck = *cache_key_of.entry(k.clone()).or_insert(cache_key);
+            prop_assert_eq!(ck, cache_key, "{}: same key, same work", w.id);
+            let back = key_of_cache_key
+                .entry(cache_key)
+                .or_insert(k.clone())
+                .clone();
+            prop_assert_eq!(back, k, "{}: one cache key, one dedupe key", w.id);
+        }
+
+        let unit = a.unit.as_deref().map(|u| units[u]);
+        if let Some(unit) = unit {
+            // The unit extracts this element's source, format and transfer ...
+            prop_assert_eq!(&unit.source, &w.identity);
+            prop_assert_eq!(unit.format.as_str(), if w.jpeg { "jpeg" } else { "png" });
+            prop_assert_eq!(unit.transfer.map(|t| t.as_str()), w.transfer);
+            prop_assert_eq!(unit.alpha, w.alpha && !w.jpeg, "alpha only in PNG");
+            prop_assert_eq!(unit.last_frame, w.extract == 0);
+        }
+        let held_unit = a
+            .held
+            .as_ref()
+            .and_then(|h| h.unit.as_deref())
+            .map(|u| units[u]);
+        if let Some(held_unit) = held_unit {
+            prop_assert!(held_unit.last_frame);
+            prop_assert_eq!(&held_unit.source, &w.identity);
+            prop_assert_eq!(
+                held_unit.format.as_str(),
+                if w.jpeg { "jpeg" } else { "png" }
+            );
+            prop_assert_eq!(held_unit.transfer.map(|t| t.as_str()), w.transfer);
+        }
+        // ... and the element's frame `j` shows what the time model says:
+        // grid frame `k` at exactly `start + k × rate / fps`, or the last frame.
+        for j in 0..w.frames {
+            let planned = match a.frame_source(j) {
+                FrameSource::Grid(_) if w.extract == 0 => FrameSource::LastFrame,
+                other => other,
+            };
+            prop_assert_eq!(planned, w.source_of(j), "{}: frame {}", w.id, j);
+            let (FrameSource::Grid(k), Some(unit)) = (planned, unit) else {
+                continue;
+            };
+            let (num, den) = parse_fps(&unit.fps.to_string());
+            let by_unit = frame_time(unit.start_us, a.slice.offset + k, num, den);
+            // k × rate / fps = k / grid.
+            let by_element = frame_time(w.start_us, k, w.grid.0, w.grid.1);
             prop_assert!(
                 same_time(by_unit, by_element),
                 "{}: frame {} is at {:?} in unit {} but {:?} for the element",
@@ -596,8 +878,9 @@ fn check_against_model(
     // (same source, rate, format, transfer, one grid) are further apart than
     // the gap.
     if request.options.superset {
-        for (i, u) in plan.units.iter().enumerate() {
-            for v in &plan.units[i + 1..] {
+        let ranges = plan.units.iter().filter(|u| !u.last_frame);
+        for (i, u) in ranges.clone().enumerate() {
+            for v in ranges.clone().skip(i + 1) {
                 if (&u.source, u.fps, u.format, u.transfer)
                     != (&v.source, v.fps, v.format, v.transfer)
                 {
@@ -754,7 +1037,10 @@ const FIELDS: &[&str] = &[
     "src",
     "mediaStart",
     "duration",
+    "mediaDuration",
     "fps",
+    "playbackRate",
+    "loop",
     "format",
     "sdrToHdrTransfer",
     "sources",
@@ -853,22 +1139,29 @@ fn field_value(field: &'static str) -> BoxedStrategy<Value> {
         "sdrToHdrTransfer" => select(vec!["pq", "hlg", "sdr"])
             .prop_map(|s| Value::String(s.into()))
             .boxed(),
-        "fps" => prop_oneof![
+        "fps" | "playbackRate" => prop_oneof![
             number(),
             (any::<u32>(), any::<u32>()).prop_map(|(n, d)| Value::String(format!("{n}/{d}"))),
         ]
         .boxed(),
+        "loop" => any::<bool>().prop_map(Value::Bool).boxed(),
         _ => number().boxed(),
     };
     prop_oneof![4 => plausible, 1 => leaf()].boxed()
 }
 
-/// Objects with the given fields, each present most of the time, and now and
-/// then a field nobody knows.
-fn object(fields: &'static [&'static str]) -> BoxedStrategy<Value> {
+/// Objects with the given fields, each present most of the time, the
+/// `optional` ones now and then, and now and then a field nobody knows.
+fn object(
+    fields: &'static [&'static str],
+    optional: &'static [&'static str],
+) -> BoxedStrategy<Value> {
+    let present =
+        |f: &'static str, p| prop::option::weighted(p, field_value(f)).prop_map(move |v| (f, v));
     let values: Vec<_> = fields
         .iter()
-        .map(|&f| prop::option::weighted(0.9, field_value(f)).prop_map(move |v| (f, v)))
+        .map(|&f| present(f, 0.9))
+        .chain(optional.iter().map(|&f| present(f, 0.2)))
         .collect();
     (values, prop::option::weighted(0.05, (".{1,8}", leaf())))
         .prop_map(|(values, extra)| {
@@ -886,15 +1179,10 @@ fn object(fields: &'static [&'static str]) -> BoxedStrategy<Value> {
 
 /// Requests of roughly the right shape, with any values in their fields.
 fn request_like() -> impl Strategy<Value = Value> {
-    let element = object(&[
-        "id",
-        "src",
-        "mediaStart",
-        "duration",
-        "fps",
-        "format",
-        "sdrToHdrTransfer",
-    ]);
+    let element = object(
+        &["id", "src", "mediaStart", "duration", "fps", "format"],
+        &["sdrToHdrTransfer", "mediaDuration", "playbackRate", "loop"],
+    );
     let identity = prop_oneof![
         (any::<u64>(), any::<i64>()).prop_map(|(size, mtime)| {
             json!({"kind": "file", "path": "/m/a.mp4", "size": size, "mtimeNs": mtime})
@@ -980,14 +1268,31 @@ fn any_element() -> impl Strategy<Value = ElementInput> {
         any_fps(),
         select(vec!["png", "jpeg", "gif"]),
         select(vec![None, Some("pq"), Some("x")]),
+        (
+            prop::option::weighted(0.3, any_f64()),
+            prop::option::weighted(0.3, any_fps()),
+            any::<bool>(),
+        ),
     )
         .prop_map(
-            |(id, src, media_start, duration, fps, format, transfer)| ElementInput {
+            |(
+                id,
+                src,
+                media_start,
+                duration,
+                fps,
+                format,
+                transfer,
+                (media_duration, playback_rate, looping),
+            )| ElementInput {
                 id: id.into(),
                 src: src.into(),
                 media_start,
                 duration,
+                media_duration,
                 fps,
+                playback_rate,
+                looping,
                 format: format.into(),
                 sdr_to_hdr_transfer: transfer.map(Into::into),
             },
@@ -1118,7 +1423,10 @@ fn every_invalid_element_is_reported() {
         src: "a.mp4".into(),
         media_start: 0.0,
         duration: 1.0,
+        media_duration: None,
         fps: FpsInput::Number(30.0),
+        playback_rate: None,
+        looping: false,
         format: "png".into(),
         sdr_to_hdr_transfer: None,
     };
@@ -1143,6 +1451,24 @@ fn every_invalid_element_is_reported() {
             media_start: f64::NAN,
             ..good("nan")
         },
+        ElementInput {
+            playback_rate: Some(FpsInput::Number(0.0)),
+            ..good("rate")
+        },
+        ElementInput {
+            // 30 fps at a hundredth of the speed samples 3000 frames a second.
+            playback_rate: Some(FpsInput::Text("1/100".into())),
+            ..good("grid")
+        },
+        ElementInput {
+            media_duration: Some(-1.0),
+            ..good("trim")
+        },
+        ElementInput {
+            // No source facts: no pass length.
+            looping: true,
+            ..good("loop")
+        },
     ];
     let mut elements = Vec::new();
     for (i, b) in bad.iter().enumerate() {
@@ -1161,6 +1487,24 @@ fn every_invalid_element_is_reported() {
         .collect();
     assert_eq!(
         reported,
-        [(1, "neg"), (3, "zero"), (5, "fps"), (7, "gif"), (9, "nan")]
+        [
+            (1, "neg"),
+            (3, "zero"),
+            (5, "fps"),
+            (7, "gif"),
+            (9, "nan"),
+            (11, "rate"),
+            (13, "grid"),
+            (15, "trim"),
+            (17, "loop")
+        ]
+    );
+    let fields: Vec<String> = error.element_errors()[5..]
+        .iter()
+        .map(|e| e.field.to_string())
+        .collect();
+    assert_eq!(
+        fields,
+        ["playbackRate", "playbackRate", "mediaDuration", "loop"]
     );
 }

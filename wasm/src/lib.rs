@@ -134,16 +134,8 @@ pub fn dedupe_key(
         elements: vec![input.element],
     };
     let elements = framex_core::validate(&composition, &sources).map_err(|e| plan_error(&e))?;
-    let element = &elements[0];
-    // The same fields, in the same way, as framex_core::plan_elements keys a work.
-    let key = DedupeKey {
-        source: framex_core::source_facts(&src, &sources).identity,
-        start_us: element.start_us,
-        duration_us: element.duration_us,
-        fps: element.fps,
-        format: element.format,
-        transfer: element.transfer,
-    };
+    // The key of the work the element's slice comes from, as the planner makes it.
+    let key = framex_core::dedupe_key(&elements[0], &framex_core::source_facts(&src, &sources));
     to_js(&DedupeKeyResult {
         canonical: key.canonical(),
         cache_key: key.cache_key(),

@@ -17,8 +17,21 @@ export interface ElementInput {
   mediaStart: number;
   /** How long the element lasts, in seconds. */
   duration: number;
+  /**
+   * Optional: seconds of source one pass plays (the trim); default: to the
+   * source's end. A longer slot holds the pass's last frame, or loops.
+   */
+  mediaDuration?: number | null;
   /** Frames per second: a number (`30`, `29.97`) or `"num/den"` (`"30000/1001"`). */
   fps: number | string;
+  /**
+   * Optional playback rate in [1/100, 100], a number (`2`, `0.5`) or
+   * `"num/den"`, read like `fps`; default 1. Frame `j` shows source time
+   * `mediaStart + j × playbackRate / fps`.
+   */
+  playbackRate?: number | string | null;
+  /** Optional: play the pass again for as long as the slot lasts (default false). */
+  loop?: boolean;
   /** `"png"` or `"jpeg"`. */
   format: string;
   /** Optional SDR→HDR transfer conversion: `"pq"` or `"hlg"`. */
@@ -82,6 +95,14 @@ export interface Plan {
   units: ExtractionUnit[];
   /** One per element, in input order. */
   assignments: Assignment[];
+  /** Present when there is something to say (a slot starting past its source's end). */
+  warnings?: Warning[];
+}
+
+/** Something about an element that is no error but likely a mistake. */
+export interface Warning {
+  elementId: string;
+  message: string;
 }
 
 /** The numbers a person wants to see. */
@@ -103,17 +124,25 @@ export interface Totals {
   framesToExtract: number;
   /** `framesRequested − framesToExtract` (negative only with a superset gap). */
   framesSaved: number;
+  /** Frames holding a last frame (linked, not extracted); absent when 0. */
+  framesHeld?: number;
+  /** Frames of loops past their first cycle (linked, not extracted); absent when 0. */
+  framesLooped?: number;
 }
 
-/** One ffmpeg extraction: a range of one source at one rate and format. */
+/**
+ * One ffmpeg extraction: a range of one source at one rate and format, or
+ * (`lastFrame`) the source's true last frame.
+ */
 export interface ExtractionUnit {
   /** `u1`, `u2`, … in plan order. */
   id: string;
   /** The `src` of the unit's leader, as written. */
   src: string;
   source: SourceIdentity;
-  /** First frame's source time, microseconds. */
+  /** First frame's source time, microseconds (0 for a last-frame unit). */
   startUs: number;
+  /** The rate on the source's timeline: an element's fps over its playback rate (`"1/1"` for a last frame). */
   fps: Fps;
   format: ImageFormat;
   transfer?: Transfer;
@@ -121,6 +150,8 @@ export interface ExtractionUnit {
   alpha: boolean;
   /** Frames the extraction must produce, exactly. */
   frameCount: number;
+  /** One frame: the source's true last frame, found by the executor from the frame timestamps. */
+  lastFrame?: boolean;
   /** The element whose extraction this is. */
   leader: string;
   /** The unique works the unit covers. */
@@ -163,11 +194,38 @@ export interface Assignment {
   /** First frame's source time, microseconds. */
   startUs: number;
   fps: Fps;
+  /** Frames in the element's directory, when not `slice.count` (a loop, held frames). */
+  frames?: number;
+  /** The playback rate, when not 1 (`"2/1"`). */
+  playbackRate?: string;
+  /** A loop longer than its pass: frame `j` is slice frame `j mod cycle.frames`. */
+  cycle?: Cycle;
+  /** Frames past the slice that hold a last frame. */
+  held?: Held;
+}
+
+/** One pass of a loop: the slice's frames, repeated. */
+export interface Cycle {
+  frames: number;
+}
+
+/** The frames of an element past the end of its pass. */
+export interface Held {
+  frames: number;
+  /** `trim`: the slice's last frame; `source`: the source's true last frame, a work of its own. */
+  from: "trim" | "source";
+  /** For `source`: the last-frame work's cache key. */
+  cacheKey?: string;
+  /** For `source`: the last frame is cached already. */
+  cacheHit?: boolean;
+  /** For `source`: the unit that extracts it (absent for a cache hit). */
+  unit?: string;
 }
 
 /** A field of an element, as spelled in the composition. */
 export type Field =
-  | "id" | "src" | "mediaStart" | "duration" | "fps" | "format" | "sdrToHdrTransfer";
+  | "id" | "src" | "mediaStart" | "duration" | "fps" | "format" | "sdrToHdrTransfer"
+  | "mediaDuration" | "playbackRate" | "loop";
 
 /** One element's error. */
 export interface ErrorDetail {
@@ -180,14 +238,22 @@ export interface ErrorDetail {
   message: string;
 }
 
-/** Elements with equal keys need exactly the same frames. */
+/**
+ * Elements with equal keys need exactly the same frames. A plain element's
+ * key is `(source, startUs, durationUs, fps, format, transfer)`; an element
+ * with a playback rate, a loop or a `mediaDuration` is keyed by `frames`
+ * frames of the source grid `fps` (no `durationUs`); a source's last frame
+ * by `lastFrame` (start 0, fps `"1/1"`).
+ */
 export interface DedupeKey {
   source: SourceIdentity;
   startUs: number;
-  durationUs: number;
+  durationUs?: number;
   fps: Fps;
   format: ImageFormat;
   transfer?: Transfer;
+  frames?: number;
+  lastFrame?: boolean;
 }
 
 /** The input of `dedupeKey`. */

@@ -392,7 +392,7 @@ function renderGroup(plan, elements, key, indices, units, x) {
     const bar = el("div", {
       class: `bar role-${role}`,
       style: `left:${x(a.startUs)};width:${x(laneEnd(a) - a.startUs)}`,
-      title: `${a.elementId}: ${roleText(a, plan)}\n${a.slice.count} frames from ${seconds(a.startUs)} s\ncache key ${a.cacheKey}`,
+      title: `${a.elementId}: ${roleText(a, plan)}\n${frameCount(a)} frames from ${seconds(a.startUs)} s${timelineText(a)}\ncache key ${a.cacheKey}`,
     }, barText(a));
     group.append(el("div", {
       class: `lane role-${role}`,
@@ -417,8 +417,22 @@ function barText(a) {
   switch (a.role.kind) {
     case "duplicate": return "= " + a.role.leader;
     case "cacheHit": return "✓ cached";
-    default: return `${a.slice.count} frames`;
+    default: return `${frameCount(a)} frames`;
   }
+}
+
+/** Frames in the element's directory: its slice, or more for a loop or held frames. */
+function frameCount(a) {
+  return a.frames ?? a.slice.count;
+}
+
+/** What a playback rate, a loop or held frames do to an element, for tooltips. */
+function timelineText(a) {
+  const parts = [];
+  if (a.playbackRate) parts.push(`plays at ${a.playbackRate}`);
+  if (a.cycle) parts.push(`loops a cycle of ${a.cycle.frames} frames`);
+  if (a.held) parts.push(`${a.held.frames} frames hold the ${a.held.from === "trim" ? "trim's" : "source's"} last frame`);
+  return parts.length ? "\n" + parts.join(", ") : "";
 }
 
 function roleText(a, plan) {
@@ -467,7 +481,7 @@ function renderElements(composition, plan, details, parseError) {
     cell(typeof e?.duration === "number" ? e.duration + " s" : e?.duration),
     cell(e?.fps),
     cell(e?.format),
-    cell(a ? a.slice.count : ""),
+    cell(a ? frameCount(a) : ""),
     a ? el("td", { style: a.unit ? `--c:${PALETTE[(plan.units.findIndex((u) => u.id === a.unit)) % PALETTE.length]}` : null },
       el("i", { class: "dot" + (a.unit ? "" : " cached") }), roleText(a, plan),
       el("small", { title: a.cacheKey }, " · key " + a.cacheKey.slice(0, 10) + "…"))
@@ -538,9 +552,11 @@ function basename(path) {
   return path.split(/[\\/]/).pop();
 }
 
-/** The end of an element's frames: start + count frame periods. */
+/** The end of an element's source range: start + count frame periods of its
+ * source grid (fps / playbackRate). */
 function laneEnd(a) {
-  return a.startUs + framesToUs(a.slice.count, a.fps);
+  const [num, den] = (a.playbackRate ?? "1/1").split("/").map(Number);
+  return a.startUs + (framesToUs(a.slice.count, a.fps) * num) / den;
 }
 
 function framesToUs(frames, fps) {

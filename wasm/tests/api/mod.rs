@@ -179,14 +179,15 @@ fn validate_lists_every_error_per_element() {
     let none = framex_wasm::validate(valid, None).expect("validates");
     assert_eq!(number(&none, "length"), 0.0);
 
-    // Source facts take part: a start past the known end of the source.
-    let late = js(
-        r#"{"elements": [{"id": "a", "src": "x", "mediaStart": 9, "duration": 1, "fps": 30, "format": "png"}]}"#,
-    );
+    // Source facts take part: a loop needs the length of a pass, which a
+    // known source duration gives.
+    let looped = r#"{"elements": [{"id": "a", "src": "x", "mediaStart": 0, "duration": 5, "fps": 30, "loop": true, "format": "png"}]}"#;
+    let details = framex_wasm::validate(js(looped), None).expect("validates");
+    assert_eq!(text(&details, "0.field"), "loop");
     let sources =
         js(r#"{"x": {"identity": {"kind": "name", "name": "x"}, "durationUs": 2000000}}"#);
-    let details = framex_wasm::validate(late, Some(sources)).expect("validates");
-    assert_eq!(text(&details, "0.field"), "mediaStart");
+    let details = framex_wasm::validate(js(looped), Some(sources)).expect("validates");
+    assert_eq!(number(&details, "length"), 0.0);
 
     // JSON text is parsed natively: errors carry line and column.
     let err = framex_wasm::validate("{\"elements\": [1]}".into(), None).expect_err("refused");
@@ -208,6 +209,25 @@ fn dedupe_key_matches_the_plan_and_cache_key() {
     );
     let again = framex_wasm::cache_key(get(&result, "key")).expect("keys");
     assert_eq!(again, plan.assignments[0].cache_key);
+
+    // Rate 2 at 30 fps and rate 4 at 60 fps need the same 60 frames of the
+    // 15 fps source grid: one key, without a duration.
+    let key_of = |element: &str| {
+        let result =
+            framex_wasm::dedupe_key(js(&format!(r#"{{"element": {element}}}"#))).expect("keys");
+        (text(&result, "cacheKey"), get(&result, "key"))
+    };
+    let (fast30, key) = key_of(
+        r#"{"id": "a", "src": "x", "mediaStart": 0, "duration": 2, "fps": 30, "playbackRate": 2, "format": "png"}"#,
+    );
+    let (fast60, _) = key_of(
+        r#"{"id": "b", "src": "x", "mediaStart": 0, "duration": 1, "fps": 60, "playbackRate": "4/1", "format": "png"}"#,
+    );
+    assert_eq!(fast30, fast60);
+    assert_eq!(text(&key, "fps"), "15/1");
+    assert_eq!(number(&key, "frames"), 60.0);
+    assert!(get(&key, "durationUs").is_undefined());
+    assert_eq!(framex_wasm::cache_key(key).expect("keys"), fast30);
 
     let bad = js(
         r#"{"element": {"id": "", "src": "x", "mediaStart": 0, "duration": 1, "fps": 30, "format": "png"}}"#,
