@@ -111,6 +111,7 @@ fn request(elements: usize, sources: usize) -> Request {
                 fps,
                 format: if rng.below(10) == 0 { "jpeg" } else { "png" }.into(),
                 sdr_to_hdr_transfer: (rng.below(20) == 0).then(|| "pq".into()),
+                identity: None,
             }
         };
         list.push(ElementInput {

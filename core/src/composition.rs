@@ -46,6 +46,12 @@ pub struct ElementInput {
     /// Optional SDR→HDR transfer conversion: `"pq"` or `"hlg"`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sdr_to_hdr_transfer: Option<String>,
+    /// Optional: how the executor keys the source, `"file"` (canonical path,
+    /// size, mtime: the default) or `"content"` (a digest of its bytes, so
+    /// copies at other paths share cache entries). The planner only checks
+    /// the value; the identity itself arrives with the source's facts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub identity: Option<String>,
 }
 
 /// A frame rate as written: a JSON number or a string such as `"30000/1001"`.
@@ -135,6 +141,36 @@ impl Transfer {
         match self {
             Self::Pq => "pq",
             Self::Hlg => "hlg",
+        }
+    }
+}
+
+/// How a source is identified for dedupe and cache keys, as an element asks
+/// for it (`"identity"`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum IdentityMode {
+    /// Canonical path, size and modification time (cheap: one `stat`).
+    File,
+    /// A blake3 digest of the bytes (one read of the file per run).
+    Content,
+}
+
+impl IdentityMode {
+    /// Parses the composition spelling.
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "file" => Some(Self::File),
+            "content" => Some(Self::Content),
+            _ => None,
+        }
+    }
+
+    /// The name used in the composition.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::File => "file",
+            Self::Content => "content",
         }
     }
 }

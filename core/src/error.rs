@@ -50,6 +50,8 @@ pub enum Field {
     Format,
     /// `sdrToHdrTransfer`
     SdrToHdrTransfer,
+    /// `identity`
+    Identity,
 }
 
 impl fmt::Display for Field {
@@ -62,6 +64,7 @@ impl fmt::Display for Field {
             Field::Fps => "fps",
             Field::Format => "format",
             Field::SdrToHdrTransfer => "sdrToHdrTransfer",
+            Field::Identity => "identity",
         })
     }
 }
@@ -120,6 +123,12 @@ pub enum Problem {
     /// `sdrToHdrTransfer` is not one of the known transfers.
     #[error("{value:?} is not a known transfer (expected \"pq\" or \"hlg\")")]
     UnknownTransfer {
+        /// The value as written.
+        value: String,
+    },
+    /// `identity` is not one of the known source identities.
+    #[error("{value:?} is not a known source identity (expected \"file\" or \"content\")")]
+    UnknownIdentity {
         /// The value as written.
         value: String,
     },

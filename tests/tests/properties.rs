@@ -334,6 +334,7 @@ impl Case {
                     fps: e.rate.input.clone(),
                     format: if e.jpeg { "jpeg" } else { "png" }.into(),
                     sdr_to_hdr_transfer: e.transfer.map(Into::into),
+                    identity: None,
                 }
             })
             .collect();
@@ -990,6 +991,7 @@ fn any_element() -> impl Strategy<Value = ElementInput> {
                 fps,
                 format: format.into(),
                 sdr_to_hdr_transfer: transfer.map(Into::into),
+                identity: None,
             },
         )
 }
@@ -1121,6 +1123,7 @@ fn every_invalid_element_is_reported() {
         fps: FpsInput::Number(30.0),
         format: "png".into(),
         sdr_to_hdr_transfer: None,
+        identity: None,
     };
     let bad = [
         ElementInput {
