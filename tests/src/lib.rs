@@ -72,7 +72,11 @@ pub fn make_clip(name: &str, args: &[&str]) -> PathBuf {
     if path.is_file() {
         return path;
     }
-    let tmp = media_dir().join(format!("partial-{}-{name}", std::process::id()));
+    // Unique per call: tests of one process (one pid) may make the same clip
+    // at once, and must not write into one file.
+    static CALLS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let call = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let tmp = media_dir().join(format!("partial-{}-{call}-{name}", std::process::id()));
     let output = Command::new("ffmpeg")
         .args(["-nostdin", "-v", "error", "-y"])
         .args(args)
