@@ -18,7 +18,7 @@ use tokio::process::Command;
 use tokio_util::sync::CancellationToken;
 
 use crate::cache::{frame_name, hash_file, FrameRecord};
-use crate::error::{stderr_tail, ExtractError};
+use crate::error::{exit_error, spawn_error, ExtractError};
 use crate::probe::Probe;
 
 /// JPEG quality (`-q:v`, 2 is near the best ffmpeg's mjpeg encoder gives).
@@ -270,10 +270,7 @@ pub async fn run_ffmpeg(
         .stderr(Stdio::piped())
         .kill_on_drop(true)
         .spawn()
-        .map_err(|err| ExtractError::ToolUnavailable {
-            tool: "ffmpeg".into(),
-            reason: format!("{}: {err}", ffmpeg.display()),
-        })?;
+        .map_err(|err| spawn_error("ffmpeg", ffmpeg, &err))?;
     let stdout = child.stdout.take().expect("piped");
     let mut stderr = child.stderr.take().expect("piped");
     let progress = async move {
@@ -302,14 +299,14 @@ pub async fn run_ffmpeg(
             if status.success() {
                 Ok(())
             } else {
-                Err(ExtractError::FfmpegFailed {
-                    status: describe_status(&status),
-                    stderr_tail: stderr_tail(&err, 6),
-                })
+                Err(exit_error("ffmpeg", &status, &err, |status, stderr_tail| {
+                    ExtractError::FfmpegFailed { status, stderr_tail }
+                }))
             }
         }
         () = tokio::time::sleep(limits.timeout) => {
             Err(ExtractError::FfmpegTimeout {
+                tool: "ffmpeg".into(),
                 seconds: limits.timeout.as_secs(),
                 stderr_tail: "(killed)".into(),
             })
@@ -319,12 +316,10 @@ pub async fn run_ffmpeg(
     // Leaving the select drops the child; kill_on_drop kills a running one.
 }
 
-fn describe_status(status: &std::process::ExitStatus) -> String {
-    use std::os::unix::process::ExitStatusExt;
-    match (status.code(), status.signal()) {
-        (Some(code), _) => format!("exit status {code}"),
-        (None, Some(signal)) => format!("killed by signal {signal}"),
-        _ => status.to_string(),
+fn zero_output(expected: u64) -> ExtractError {
+    ExtractError::ZeroOutput {
+        expected,
+        stderr_tail: "ffmpeg exited successfully without writing a frame".into(),
     }
 }
 
@@ -339,6 +334,9 @@ pub fn place_distinct(
     let ext = format.extension();
     let name = |n: u64| dir.join(format!("{DISTINCT_PREFIX}{n:06}.{ext}"));
     let count = distinct.count();
+    if count > 0 && !name(1).is_file() {
+        return Err(zero_output(distinct.shown.len() as u64));
+    }
     if !name(count).is_file() || name(count + 1).exists() {
         return Err(ExtractError::BadOutput {
             detail: format!("expected {count} distinct source frames from ffmpeg"),
@@ -369,6 +367,9 @@ pub fn check_frames(
         .filter_map(Result::ok)
         .filter(|e| e.file_name().to_string_lossy().starts_with("frame_"))
         .count() as u64;
+    if written == 0 && expected > 0 {
+        return Err(zero_output(expected));
+    }
     if written != expected {
         return Err(ExtractError::BadOutput {
             detail: format!("{written} frames written, {expected} expected"),

@@ -7,7 +7,7 @@ use framex_core::{rescale_near, Fps, SourceFacts, SourceIdentity};
 use serde::{Deserialize, Serialize};
 use tokio::process::Command;
 
-use crate::error::{stderr_tail, ExtractError};
+use crate::error::{exit_error, spawn_error, stderr_tail, ExtractError};
 
 /// Version of the stored probe format; bump when [`Probe`] changes meaning.
 const PROBE_VERSION: u32 = 1;
@@ -85,19 +85,16 @@ pub async fn probe(ffprobe: &Path, path: &Path, timeout: Duration) -> Result<Pro
         .arg(path)
         .kill_on_drop(true)
         .stdin(std::process::Stdio::null());
+    // kill_on_drop: a timed-out ffprobe is killed when its future is dropped.
     let output = match tokio::time::timeout(timeout, command.output()).await {
         Err(_) => {
-            return Err(ExtractError::InvalidMedia {
-                path: path.to_path_buf(),
-                detail: format!("ffprobe timed out after {} s", timeout.as_secs()),
-            })
-        }
-        Ok(Err(err)) => {
-            return Err(ExtractError::ToolUnavailable {
+            return Err(ExtractError::FfmpegTimeout {
                 tool: "ffprobe".into(),
-                reason: format!("{}: {err}", ffprobe.display()),
+                seconds: timeout.as_secs(),
+                stderr_tail: "(killed)".into(),
             })
         }
+        Ok(Err(err)) => return Err(spawn_error("ffprobe", ffprobe, &err)),
         Ok(Ok(output)) => output,
     };
     let invalid = |detail: String| ExtractError::InvalidMedia {
@@ -105,7 +102,12 @@ pub async fn probe(ffprobe: &Path, path: &Path, timeout: Duration) -> Result<Pro
         detail,
     };
     if !output.status.success() {
-        return Err(invalid(stderr_tail(&output.stderr, 3)));
+        return Err(exit_error(
+            "ffprobe",
+            &output.status,
+            &output.stderr,
+            |_, _| invalid(stderr_tail(&output.stderr, 3)),
+        ));
     }
     parse(&output.stdout).map_err(invalid)
 }
