@@ -114,6 +114,7 @@ fn request(elements: usize, sources: usize) -> Request {
                 looping: false,
                 format: if rng.below(10) == 0 { "jpeg" } else { "png" }.into(),
                 sdr_to_hdr_transfer: (rng.below(20) == 0).then(|| "pq".into()),
+                identity: None,
             }
         };
         list.push(ElementInput {

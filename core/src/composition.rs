@@ -65,6 +65,12 @@ pub struct ElementInput {
     /// Optional SDR→HDR transfer conversion: `"pq"` or `"hlg"`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sdr_to_hdr_transfer: Option<String>,
+    /// Optional: how the executor keys the source, `"file"` (canonical path,
+    /// size, mtime: the default) or `"content"` (a digest of its bytes, so
+    /// copies at other paths share cache entries). The planner only checks
+    /// the value; the identity itself arrives with the source's facts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub identity: Option<String>,
 }
 
 fn is_false(value: &bool) -> bool {
@@ -98,6 +104,8 @@ struct ElementInputDef {
     format: String,
     #[serde(default)]
     sdr_to_hdr_transfer: Option<String>,
+    #[serde(default)]
+    identity: Option<String>,
 }
 
 /// A frame rate (or a playback rate) as written: a JSON number or a string
@@ -273,6 +281,36 @@ impl<'de, D: serde::Deserializer<'de>> serde::Deserializer<'de> for ObjectsOnly<
         bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
         bytes byte_buf option unit unit_struct newtype_struct seq tuple
         tuple_struct map enum identifier ignored_any
+    }
+}
+
+/// How a source is identified for dedupe and cache keys, as an element asks
+/// for it (`"identity"`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum IdentityMode {
+    /// Canonical path, size and modification time (cheap: one `stat`).
+    File,
+    /// A blake3 digest of the bytes (one read of the file per run).
+    Content,
+}
+
+impl IdentityMode {
+    /// Parses the composition spelling.
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "file" => Some(Self::File),
+            "content" => Some(Self::Content),
+            _ => None,
+        }
+    }
+
+    /// The name used in the composition.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::File => "file",
+            Self::Content => "content",
+        }
     }
 }
 

@@ -56,6 +56,8 @@ pub enum Field {
     Format,
     /// `sdrToHdrTransfer`
     SdrToHdrTransfer,
+    /// `identity`
+    Identity,
 }
 
 impl fmt::Display for Field {
@@ -71,6 +73,7 @@ impl fmt::Display for Field {
             Field::Loop => "loop",
             Field::Format => "format",
             Field::SdrToHdrTransfer => "sdrToHdrTransfer",
+            Field::Identity => "identity",
         })
     }
 }
@@ -136,6 +139,12 @@ pub enum Problem {
     /// `playbackRate` is zero, negative, outside `[1/100, 100]` or not a number.
     #[error("{value} is not a playback rate (expected a number or \"num/den\" in [1/100, 100])")]
     InvalidPlaybackRate {
+        /// The value as written.
+        value: String,
+    },
+    /// `identity` is not one of the known source identities.
+    #[error("{value:?} is not a known source identity (expected \"file\" or \"content\")")]
+    UnknownIdentity {
         /// The value as written.
         value: String,
     },

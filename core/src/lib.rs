@@ -46,7 +46,9 @@ pub mod time;
 pub mod timeline;
 pub mod validate;
 
-pub use composition::{parse_json, Composition, ElementInput, FpsInput, ImageFormat, Transfer};
+pub use composition::{
+    parse_json, Composition, ElementInput, FpsInput, IdentityMode, ImageFormat, Transfer,
+};
 pub use error::{ElementError, ErrorDetail, Field, ParseError, PlanError, Problem};
 pub use frames::{distinct_runs, rescale_near, shown_frames};
 pub use key::{DedupeKey, CACHE_SCHEMA_VERSION, RECIPE_VERSION};

@@ -4,7 +4,9 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::composition::{Composition, ElementInput, FpsInput, ImageFormat, Transfer};
+use crate::composition::{
+    Composition, ElementInput, FpsInput, IdentityMode, ImageFormat, Transfer,
+};
 use crate::error::{ElementError, Field, PlanError, Problem};
 use crate::request::SourceFacts;
 use crate::time::{seconds_to_us, source_grid, source_grid_fraction, Fps, PlaybackRate, MAX_FPS};
@@ -278,6 +280,13 @@ fn check_element(
     if transfer.is_none() {
         let value = input.sdr_to_hdr_transfer.clone().unwrap_or_default();
         problems.push((Field::SdrToHdrTransfer, Problem::UnknownTransfer { value }));
+    }
+    // Only checked: the identity reaches the plan through the source's facts.
+    if let Some(value) = &input.identity {
+        if IdentityMode::parse(value).is_none() {
+            let value = value.clone();
+            problems.push((Field::Identity, Problem::UnknownIdentity { value }));
+        }
     }
     // A start at or past a known end of the source is no error: the element
     // shows the source's last frame (the plan warns about it).

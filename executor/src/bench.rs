@@ -17,7 +17,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::cache::hash_file;
 use crate::extract::{ffmpeg_args, run_ffmpeg, ExtractSpec, RunLimits};
-use crate::prepare::prepare;
+use crate::prepare::{prepare, SourceOptions};
 use crate::run::{run, RunOptions, DEFAULT_MAX_CACHE_BYTES};
 use crate::tools::Tools;
 
@@ -351,6 +351,7 @@ async fn run_scenario(
             max_cache_bytes: DEFAULT_MAX_CACHE_BYTES * 8,
             segments: 1,
             reuse_frames: true,
+            sources: SourceOptions::default(),
         };
         let t = Instant::now();
         let report = run(&run_options).await.map_err(|e| e.to_string())?;
@@ -394,6 +395,7 @@ async fn run_scenario(
                 max_cache_bytes: DEFAULT_MAX_CACHE_BYTES,
                 segments: options.jobs,
                 reuse_frames: true,
+                sources: SourceOptions::default(),
             };
             let t = Instant::now();
             run(&run_options).await.map_err(|e| e.to_string())?;
@@ -419,9 +421,16 @@ async fn naive_run(
     jobs: usize,
 ) -> Result<Duration, String> {
     let t = Instant::now();
-    let prepared = prepare(composition, tools, None, jobs, Duration::from_secs(60))
-        .await
-        .map_err(|e| e.to_string())?;
+    let prepared = prepare(
+        composition,
+        tools,
+        None,
+        jobs,
+        Duration::from_secs(60),
+        &SourceOptions::default(),
+    )
+    .await
+    .map_err(|e| e.to_string())?;
     let elements = validate_fields(&prepared.composition).map_err(|e| e.to_string())?;
     let limit = std::sync::Arc::new(tokio::sync::Semaphore::new(jobs.max(1)));
     let mut tasks = tokio::task::JoinSet::new();

@@ -38,21 +38,84 @@ pub enum ExtractError {
         /// Why it could not be run.
         reason: String,
     },
-    /// ffmpeg exited unsuccessfully or was killed by a signal.
+    /// ffmpeg exited unsuccessfully or crashed (a failure that would happen
+    /// again: bad input, a decoder crash such as SIGSEGV or SIGABRT).
     #[error("ffmpeg failed ({status}): {stderr_tail}")]
     FfmpegFailed {
-        /// Exit status as text (`exit status: 1`, `signal: 9 (SIGKILL)`).
+        /// Exit status as text (`exit status 1`, `killed by signal 11`).
         status: String,
         /// The last lines of ffmpeg's stderr.
         stderr_tail: String,
     },
-    /// ffmpeg ran past the per-process timeout and was killed.
-    #[error("ffmpeg timed out after {seconds} s and was killed: {stderr_tail}")]
+    /// ffmpeg or ffprobe failed in a way that says nothing about the input:
+    /// killed from outside (SIGKILL, as the OOM killer does, SIGTERM, SIGINT,
+    /// SIGHUP) or out of resources ("Resource temporarily unavailable",
+    /// "Cannot allocate memory", or the process could not be started for
+    /// that reason). Retried once.
+    #[error("{tool} failed transiently ({status}): {stderr_tail}")]
+    FfmpegTransient {
+        /// `ffmpeg` or `ffprobe`.
+        tool: String,
+        /// Exit status as text.
+        status: String,
+        /// The last lines of its stderr.
+        stderr_tail: String,
+    },
+    /// ffmpeg or ffprobe ran past the per-process timeout and was killed.
+    #[error("{tool} timed out after {seconds} s and was killed: {stderr_tail}")]
     FfmpegTimeout {
+        /// `ffmpeg` or `ffprobe`.
+        tool: String,
         /// The timeout.
         seconds: u64,
-        /// The last lines of ffmpeg's stderr.
+        /// The last lines of its stderr.
         stderr_tail: String,
+    },
+    /// The server says the URL does not exist (404 or 410).
+    #[error("downloading {url}: not found (HTTP {status})")]
+    DownloadNotFound {
+        /// The URL as written.
+        url: String,
+        /// The HTTP status.
+        status: u16,
+    },
+    /// A download failed in a way that may pass: a 5xx, 408 or 429 status, a
+    /// connection reset or closed early, a body shorter than its
+    /// Content-Length, or a body that does not match its digest header.
+    /// Retried once (resumed with a Range request when the server allows).
+    #[error("downloading {url}: {detail}")]
+    DownloadTransient {
+        /// The URL as written.
+        url: String,
+        /// What went wrong.
+        detail: String,
+    },
+    /// A download request ran past `--download-timeout`. Retried once.
+    #[error("downloading {url}: no complete response within {seconds} s")]
+    DownloadTimeout {
+        /// The URL as written.
+        url: String,
+        /// The per-request timeout.
+        seconds: u64,
+    },
+    /// framex will not fetch or use what the URL gives: a private, loopback
+    /// or link-local address (without `--allow-private-urls`), plain `http`
+    /// to anything but loopback, an HTML page, a compressed body.
+    #[error("downloading {url}: refused: {reason}")]
+    DownloadRefused {
+        /// The URL as written.
+        url: String,
+        /// Why.
+        reason: String,
+    },
+    /// Any other download failure (a 4xx status other than 404/410, an
+    /// unknown host, a malformed URL).
+    #[error("downloading {url}: {detail}")]
+    DownloadFailed {
+        /// The URL as written.
+        url: String,
+        /// What went wrong.
+        detail: String,
     },
     /// ffmpeg succeeded but wrote no frames.
     #[error("ffmpeg wrote no frames (expected {expected}): {stderr_tail}")]
@@ -93,7 +156,7 @@ pub enum ExtractError {
 }
 
 impl ExtractError {
-    /// A stable, machine-readable kind.
+    /// A stable, machine-readable kind (the report's `errorKind`).
     pub fn kind(&self) -> &'static str {
         match self {
             Self::SourceMissing { .. } => "source_missing",
@@ -101,7 +164,13 @@ impl ExtractError {
             Self::InvalidMedia { .. } => "invalid_media",
             Self::ToolUnavailable { .. } => "ffmpeg_unavailable",
             Self::FfmpegFailed { .. } => "ffmpeg_failed",
+            Self::FfmpegTransient { .. } => "ffmpeg_transient",
             Self::FfmpegTimeout { .. } => "ffmpeg_timeout",
+            Self::DownloadNotFound { .. } => "download_not_found",
+            Self::DownloadTransient { .. } => "download_transient",
+            Self::DownloadTimeout { .. } => "download_timeout",
+            Self::DownloadRefused { .. } => "download_refused",
+            Self::DownloadFailed { .. } => "download_failed",
             Self::ZeroOutput { .. } => "zero_output",
             Self::BadOutput { .. } => "bad_output",
             Self::Cancelled => "cancelled",
@@ -110,14 +179,26 @@ impl ExtractError {
         }
     }
 
-    /// Whether trying again might succeed without changing anything.
+    /// Whether trying again (a later run, unchanged) might succeed.
     pub fn retryable(&self) -> bool {
         match self {
             Self::FfmpegTimeout { .. } | Self::Io { .. } => true,
-            Self::FfmpegFailed { status, .. } => status.contains("signal"),
             Self::Shared { error, .. } => error.retryable(),
-            _ => false,
+            _ => self.is_transient(),
         }
+    }
+
+    /// Whether the run itself retries the failed step once: ffmpeg or
+    /// ffprobe failing transiently, a transient download failure or a
+    /// download timeout. (An ffmpeg timeout is retryable but not retried: a
+    /// second wait of `--timeout` seconds is rarely what a caller wants.)
+    pub fn is_transient(&self) -> bool {
+        matches!(
+            self,
+            Self::FfmpegTransient { .. }
+                | Self::DownloadTransient { .. }
+                | Self::DownloadTimeout { .. }
+        )
     }
 
     /// Wraps an I/O error with what was being done and where.
@@ -134,6 +215,66 @@ impl ExtractError {
         Self::Shared {
             leader: leader.to_string(),
             error: Box::new(self.clone()),
+        }
+    }
+}
+
+/// Signals that kill a process from outside, whatever its input: the OOM
+/// killer's SIGKILL, SIGTERM, SIGINT, SIGHUP. A crash (SIGSEGV, SIGABRT,
+/// SIGBUS, SIGILL, SIGFPE) would recur on the same input and is a failure.
+const TRANSIENT_SIGNALS: &[i32] = &[libc::SIGKILL, libc::SIGTERM, libc::SIGINT, libc::SIGHUP];
+
+/// Messages of a process that ran out of resources rather than met bad input.
+const TRANSIENT_MESSAGES: &[&str] = &["Resource temporarily unavailable", "Cannot allocate memory"];
+
+/// The error for `tool` (`ffmpeg` or `ffprobe`) having exited with `status`
+/// and `stderr`: [`ExtractError::FfmpegTransient`] when the failure says
+/// nothing about the input (see [`TRANSIENT_SIGNALS`] and
+/// [`TRANSIENT_MESSAGES`]), else `failed`'s error.
+pub fn exit_error(
+    tool: &str,
+    status: &std::process::ExitStatus,
+    stderr: &[u8],
+    failed: impl FnOnce(String, String) -> ExtractError,
+) -> ExtractError {
+    use std::os::unix::process::ExitStatusExt;
+    let text = match (status.code(), status.signal()) {
+        (Some(code), _) => format!("exit status {code}"),
+        (None, Some(signal)) => format!("killed by signal {signal}"),
+        _ => status.to_string(),
+    };
+    let tail = stderr_tail(stderr, 6);
+    let killed = status
+        .signal()
+        .is_some_and(|s| TRANSIENT_SIGNALS.contains(&s));
+    let stderr_text = String::from_utf8_lossy(stderr);
+    let starved = TRANSIENT_MESSAGES.iter().any(|m| stderr_text.contains(m));
+    if killed || starved {
+        ExtractError::FfmpegTransient {
+            tool: tool.to_string(),
+            status: text,
+            stderr_tail: tail,
+        }
+    } else {
+        failed(text, tail)
+    }
+}
+
+/// The error for `tool` that could not be started: unavailable when it is
+/// missing or not executable, transient when the system is out of processes
+/// or memory (EAGAIN, ENOMEM).
+pub fn spawn_error(tool: &str, path: &std::path::Path, err: &std::io::Error) -> ExtractError {
+    let starved = matches!(err.raw_os_error(), Some(libc::EAGAIN) | Some(libc::ENOMEM));
+    if starved {
+        ExtractError::FfmpegTransient {
+            tool: tool.to_string(),
+            status: "could not start".to_string(),
+            stderr_tail: format!("{}: {err}", path.display()),
+        }
+    } else {
+        ExtractError::ToolUnavailable {
+            tool: tool.to_string(),
+            reason: format!("{}: {err}", path.display()),
         }
     }
 }

@@ -22,7 +22,7 @@ use tokio::process::Command;
 use tokio_util::sync::CancellationToken;
 
 use crate::cache::{frame_name, FrameRecord};
-use crate::error::{stderr_tail, ExtractError};
+use crate::error::{exit_error, spawn_error, stderr_tail, ExtractError};
 use crate::probe::Probe;
 
 /// JPEG quality (`-q:v`, 2 is near the best ffmpeg's mjpeg encoder gives).
@@ -325,10 +325,7 @@ pub async fn run_ffmpeg(
         .process_group(0)
         .kill_on_drop(true)
         .spawn()
-        .map_err(|err| ExtractError::ToolUnavailable {
-            tool: "ffmpeg".into(),
-            reason: format!("{}: {err}", ffmpeg.display()),
-        })?;
+        .map_err(|err| spawn_error("ffmpeg", ffmpeg, &err))?;
     // Declared after `child`, so dropped before it: on a timeout or a
     // cancellation the group is killed while its leader is still unreaped;
     // after a normal exit it kills only stragglers, if any.
@@ -361,14 +358,14 @@ pub async fn run_ffmpeg(
             if status.success() {
                 Ok(stderr_tail(&err, 6))
             } else {
-                Err(ExtractError::FfmpegFailed {
-                    status: describe_status(&status),
-                    stderr_tail: stderr_tail(&err, 6),
-                })
+                Err(exit_error("ffmpeg", &status, &err, |status, stderr_tail| {
+                    ExtractError::FfmpegFailed { status, stderr_tail }
+                }))
             }
         }
         () = tokio::time::sleep(limits.timeout) => {
             Err(ExtractError::FfmpegTimeout {
+                tool: "ffmpeg".into(),
                 seconds: limits.timeout.as_secs(),
                 stderr_tail: "(killed)".into(),
             })
@@ -378,12 +375,10 @@ pub async fn run_ffmpeg(
     // Leaving the select kills the group, then drops the child.
 }
 
-fn describe_status(status: &std::process::ExitStatus) -> String {
-    use std::os::unix::process::ExitStatusExt;
-    match (status.code(), status.signal()) {
-        (Some(code), _) => format!("exit status {code}"),
-        (None, Some(signal)) => format!("killed by signal {signal}"),
-        _ => status.to_string(),
+fn zero_output(expected: u64) -> ExtractError {
+    ExtractError::ZeroOutput {
+        expected,
+        stderr_tail: "ffmpeg exited successfully without writing a frame".into(),
     }
 }
 
@@ -398,6 +393,9 @@ pub fn place_distinct(
     let ext = format.extension();
     let name = |n: u64| dir.join(format!("{DISTINCT_PREFIX}{n:06}.{ext}"));
     let count = distinct.count();
+    if count > 0 && !name(1).is_file() {
+        return Err(zero_output(distinct.shown.len() as u64));
+    }
     if !name(count).is_file() || name(count + 1).exists() {
         return Err(ExtractError::BadOutput {
             detail: format!("expected {count} distinct source frames from ffmpeg"),

@@ -9,7 +9,9 @@
 
 pub mod bench;
 pub mod cache;
+pub mod content;
 pub mod demo;
+pub mod download;
 pub mod error;
 pub mod extract;
 pub mod fanout;

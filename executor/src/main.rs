@@ -14,7 +14,8 @@ use clap::{Args, Parser, Subcommand};
 use framex_core::{PlanOptions, Request};
 use framex_executor::cache::Cache;
 use framex_executor::demo::{demo_table, prepare_demo, DemoSize};
-use framex_executor::prepare::{prepare, InputError};
+use framex_executor::download::DownloadOptions;
+use framex_executor::prepare::{prepare, InputError, SourceOptions};
 use framex_executor::run::{run, RunError, RunOptions, DEFAULT_MAX_CACHE_BYTES, GC_GUARD_AGE};
 use framex_executor::table::{plan_table, report_summary};
 use framex_executor::{default_cache_dir, preview, Report, Tools};
@@ -73,8 +74,10 @@ enum Command {
         cache: CacheArgs,
         #[command(flatten)]
         planning: PlanningArgs,
-        /// Per-process timeout for ffprobe, seconds.
-        #[arg(long, default_value_t = 300)]
+        #[command(flatten)]
+        sources: SourceArgs,
+        /// Kill an ffprobe process after this many seconds.
+        #[arg(long, default_value_t = 300, env = "FRAMEX_TIMEOUT")]
         timeout: u64,
     },
     /// Extract every element's frames into DIR/<id>/.
@@ -108,6 +111,8 @@ enum Command {
         max_cache_size: u64,
         #[command(flatten)]
         planning: PlanningArgs,
+        #[command(flatten)]
+        sources: SourceArgs,
     },
     /// Inspect or maintain the cache.
     Cache {
@@ -225,6 +230,42 @@ impl PlanningArgs {
     }
 }
 
+#[derive(Args, Debug)]
+struct SourceArgs {
+    /// Key every source under DIR by its content (a blake3 digest of its
+    /// bytes, read once per run and remembered in the cache) instead of its
+    /// path and mtime, so copies made per render share cache entries.
+    /// Repeatable. An element's `"identity": "file"` opts out.
+    #[arg(long = "content-identity", value_name = "DIR")]
+    content_identity: Vec<PathBuf>,
+    /// Allow URL sources that resolve to private, loopback or link-local
+    /// addresses (and plain http:// on loopback). For tests and trusted
+    /// networks only.
+    #[arg(long)]
+    allow_private_urls: bool,
+    /// Each request downloading a URL source must finish within this many
+    /// seconds (a timed-out download is retried once).
+    #[arg(
+        long,
+        value_name = "SECS",
+        default_value_t = 300,
+        env = "FRAMEX_DOWNLOAD_TIMEOUT"
+    )]
+    download_timeout: u64,
+}
+
+impl SourceArgs {
+    fn options(&self) -> SourceOptions {
+        SourceOptions {
+            content_dirs: self.content_identity.clone(),
+            download: DownloadOptions {
+                allow_private: self.allow_private_urls,
+                timeout: Duration::from_secs(self.download_timeout.max(1)),
+            },
+        }
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     tracing_subscriber::fmt()
@@ -266,6 +307,7 @@ async fn dispatch(cli: Cli) -> Result<ExitCode, String> {
             request,
             cache,
             planning,
+            sources,
             timeout,
         } => {
             let plan = if request {
@@ -286,12 +328,13 @@ async fn dispatch(cli: Cli) -> Result<ExitCode, String> {
                     &tools,
                     cache.as_ref(),
                     jobs,
-                    Duration::from_secs(timeout),
+                    Duration::from_secs(timeout.max(1)),
+                    &sources.options(),
                 )
                 .await
                 .map_err(|e| e.to_string())?;
-                for (id, err) in prepared.source_errors() {
-                    eprintln!("framex: element {id:?}: {err}");
+                for (id, err) in prepared.element_errors() {
+                    eprintln!("framex: element {id:?}: {} ({err})", err.kind());
                 }
                 prepared
                     .plan_with_cache(cache.as_ref(), &planning.options())
@@ -318,6 +361,7 @@ async fn dispatch(cli: Cli) -> Result<ExitCode, String> {
             segments,
             no_frame_reuse,
             planning,
+            sources,
         } => {
             let options = RunOptions {
                 composition,
@@ -332,6 +376,7 @@ async fn dispatch(cli: Cli) -> Result<ExitCode, String> {
                 max_cache_bytes: max_cache_size,
                 segments: segments.max(1),
                 reuse_frames: !no_frame_reuse,
+                sources: sources.options(),
             };
             let report = run_or_explain(&options).await?;
             if json {
@@ -539,6 +584,7 @@ async fn demo(
         max_cache_bytes: DEFAULT_MAX_CACHE_BYTES,
         segments: 1,
         reuse_frames: true,
+        sources: SourceOptions::default(),
     };
     if !quiet {
         eprintln!("framex demo: cold run (empty cache)…");

@@ -3,15 +3,19 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
 use framex_core::{
-    plan, validate_fields, Composition, Plan, PlanError, PlanOptions, Request, SourceFacts,
+    plan, validate_fields, Composition, IdentityMode, Plan, PlanError, PlanOptions, Request,
+    SourceFacts, SourceIdentity,
 };
 use tokio::task::JoinSet;
 
 use crate::cache::Cache;
+use crate::content::{ContentDigests, FileStamp};
+use crate::download::{is_url, DownloadOptions, DownloadStats, Downloader};
 use crate::error::ExtractError;
 use crate::probe::{probe, stored_probe_path, Probe};
 use crate::source::{resolve, ResolvedSource};
@@ -28,6 +32,14 @@ pub enum InputError {
         /// The OS error.
         message: String,
     },
+    /// A `--content-identity` directory cannot be used.
+    #[error("content identity directory {}: {message}", .path.display())]
+    ContentDir {
+        /// The directory as given.
+        path: PathBuf,
+        /// The OS error.
+        message: String,
+    },
     /// The composition is malformed or has invalid elements.
     #[error("{}: {error}", .path.display())]
     Invalid {
@@ -36,6 +48,16 @@ pub enum InputError {
         /// What is wrong.
         error: PlanError,
     },
+}
+
+/// Where sources come from and how they are keyed.
+#[derive(Clone, Debug, Default)]
+pub struct SourceOptions {
+    /// Sources under these directories are keyed by content (a blake3 digest
+    /// of their bytes) unless an element says `"identity": "file"`.
+    pub content_dirs: Vec<PathBuf>,
+    /// How remote (`https://`) sources are fetched.
+    pub download: DownloadOptions,
 }
 
 /// A source ready for extraction.
@@ -54,11 +76,29 @@ pub struct Prepared {
     pub composition: Composition,
     /// Per `src` as written: the source, or why it cannot be used.
     pub sources: BTreeMap<String, Result<ReadySource, ExtractError>>,
+    /// What preparing cost.
+    pub stats: PrepareStats,
+    /// Downloads of a run without a cache live here until the run ends.
+    _download_dir: Option<tempfile::TempDir>,
+}
+
+/// What preparing the sources did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PrepareStats {
+    /// Source files read to compute a content digest.
+    pub sources_hashed: u64,
+    /// Their bytes.
+    pub bytes_hashed: u64,
+    /// Remote sources.
+    pub downloads: DownloadStats,
+    /// ffprobe runs retried after a transient failure.
+    pub probe_retries: u64,
 }
 
 impl Prepared {
-    /// The elements whose source could not be used, with the error.
-    pub fn source_errors(&self) -> Vec<(String, ExtractError)> {
+    /// The elements that will get no frames before anything is extracted:
+    /// their source could not be used. In composition order.
+    pub fn element_errors(&self) -> Vec<(String, ExtractError)> {
         self.composition
             .elements
             .iter()
@@ -120,15 +160,17 @@ impl Prepared {
     }
 }
 
-/// Reads and checks the composition, then resolves and probes every distinct
-/// source (at most `jobs` at once). Probes are remembered in the cache, keyed
-/// by source identity, so warm runs start no ffprobe.
+/// Reads and checks the composition, then resolves (downloads, hashes) and
+/// probes every distinct source (at most `jobs` at once). Probes are
+/// remembered in the cache, keyed by source identity, so warm runs start no
+/// ffprobe.
 pub async fn prepare(
     composition_path: &Path,
     tools: &Tools,
     cache: Option<&Cache>,
     jobs: usize,
     timeout: Duration,
+    options: &SourceOptions,
 ) -> Result<Prepared, InputError> {
     let text = std::fs::read_to_string(composition_path).map_err(|e| InputError::Read {
         path: composition_path.to_path_buf(),
@@ -141,20 +183,53 @@ pub async fn prepare(
     let composition = Composition::from_json(&text).map_err(|e| invalid(e.into()))?;
     // Field errors first, before touching any source.
     validate_fields(&composition).map_err(invalid)?;
+    let content_dirs = options
+        .content_dirs
+        .iter()
+        .map(|dir| {
+            std::fs::canonicalize(dir).map_err(|e| InputError::ContentDir {
+                path: dir.clone(),
+                message: e.to_string(),
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
     let base = composition_path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."))
         .to_path_buf();
-    let srcs: BTreeSet<String> = composition.elements.iter().map(|e| e.src.clone()).collect();
+    let mut wanted: BTreeMap<String, Wanted> = BTreeMap::new();
+    for e in &composition.elements {
+        let w = wanted.entry(e.src.clone()).or_default();
+        match e.identity.as_deref().and_then(IdentityMode::parse) {
+            Some(IdentityMode::Content) => w.content = true,
+            Some(IdentityMode::File) => {}
+            None => w.by_directory = true,
+        }
+    }
+    let mut download_dir = None;
+    let downloader = if wanted.keys().any(|src| is_url(src)) {
+        Some(open_downloader(cache, &options.download, &mut download_dir).map(Arc::new))
+    } else {
+        None
+    };
+    let context = Arc::new(SourceContext {
+        base,
+        tools: tools.clone(),
+        cache: cache.cloned(),
+        timeout,
+        content_dirs,
+        digests: ContentDigests::new(cache.map(Cache::root)),
+        downloader,
+        probe_retries: AtomicU64::new(0),
+    });
     let limit = Arc::new(tokio::sync::Semaphore::new(jobs.max(1)));
     let mut tasks = JoinSet::new();
-    for src in srcs {
-        let (base, tools, cache, limit) =
-            (base.clone(), tools.clone(), cache.cloned(), limit.clone());
+    for (src, want) in wanted {
+        let (context, limit) = (context.clone(), limit.clone());
         tasks.spawn(async move {
             let _permit = limit.acquire_owned().await;
-            let ready = prepare_source(&base, &src, &tools, cache.as_ref(), timeout).await;
+            let ready = prepare_source(&context, &src, want).await;
             (src, ready)
         });
     }
@@ -163,21 +238,105 @@ pub async fn prepare(
         let (src, ready) = done.expect("source preparation does not panic");
         sources.insert(src, ready);
     }
+    let (sources_hashed, bytes_hashed) = context.digests.hashed();
+    let stats = PrepareStats {
+        sources_hashed,
+        bytes_hashed,
+        downloads: match &context.downloader {
+            Some(Ok(d)) => d.stats(),
+            _ => DownloadStats::default(),
+        },
+        probe_retries: context.probe_retries.load(Ordering::Relaxed),
+    };
     Ok(Prepared {
         composition,
         sources,
+        stats,
+        _download_dir: download_dir,
     })
 }
 
-async fn prepare_source(
-    base: &Path,
-    src: &str,
-    tools: &Tools,
-    cache: Option<&Cache>,
+/// How the elements using one `src` want it keyed.
+#[derive(Clone, Copy, Debug, Default)]
+struct Wanted {
+    /// Some element says `"identity": "content"`.
+    content: bool,
+    /// Some element says nothing: a `--content-identity` directory decides.
+    by_directory: bool,
+}
+
+/// What every source's preparation shares.
+struct SourceContext {
+    base: PathBuf,
+    tools: Tools,
+    cache: Option<Cache>,
     timeout: Duration,
+    content_dirs: Vec<PathBuf>,
+    digests: ContentDigests,
+    downloader: Option<Result<Arc<Downloader>, ExtractError>>,
+    probe_retries: AtomicU64,
+}
+
+/// Downloads go to `<cache>/downloads`, or without a cache to a temporary
+/// directory that `keep` holds for the run.
+fn open_downloader(
+    cache: Option<&Cache>,
+    options: &DownloadOptions,
+    keep: &mut Option<tempfile::TempDir>,
+) -> Result<Downloader, ExtractError> {
+    let dir = match cache {
+        Some(cache) => cache.root().join("downloads"),
+        None => {
+            let temp = tempfile::Builder::new()
+                .prefix("framex-downloads-")
+                .tempdir()
+                .map_err(|e| ExtractError::io("creating", std::env::temp_dir(), &e))?;
+            keep.insert(temp).path().to_path_buf()
+        }
+    };
+    Downloader::new(&dir, options.clone()).map_err(|e| ExtractError::io("creating", &dir, &e))
+}
+
+async fn prepare_source(
+    context: &SourceContext,
+    src: &str,
+    wanted: Wanted,
 ) -> Result<ReadySource, ExtractError> {
-    let resolved = resolve(base, src)?;
-    let stored = cache.map(|c| stored_probe_path(c.root(), &resolved.identity));
+    let resolved = if is_url(src) {
+        let downloader = match &context.downloader {
+            Some(Ok(d)) => d,
+            Some(Err(err)) => return Err(err.clone()),
+            None => unreachable!("a downloader is opened when a src is a URL"),
+        };
+        let downloaded = downloader.fetch(src).await?;
+        let meta = std::fs::metadata(&downloaded.path)
+            .map_err(|e| ExtractError::io("stat", &downloaded.path, &e))?;
+        ResolvedSource {
+            stamp: FileStamp::of(&downloaded.path, &meta),
+            identity: SourceIdentity::Content {
+                blake3: downloaded.blake3,
+            },
+            size: downloaded.size,
+            path: downloaded.path,
+        }
+    } else {
+        let mut resolved = resolve(&context.base, src)?;
+        let in_content_dir = || {
+            context
+                .content_dirs
+                .iter()
+                .any(|dir| resolved.path.starts_with(dir))
+        };
+        if wanted.content || (wanted.by_directory && in_content_dir()) {
+            let blake3 = context.digests.digest(&resolved.stamp).await?;
+            resolved.identity = SourceIdentity::Content { blake3 };
+        }
+        resolved
+    };
+    let stored = context
+        .cache
+        .as_ref()
+        .map(|c| stored_probe_path(c.root(), &resolved.identity));
     if let Some(path) = &stored {
         if let Some(probe) = std::fs::read(path)
             .ok()
@@ -189,8 +348,15 @@ async fn prepare_source(
             });
         }
     }
-    let ffprobe = tools.ffprobe.clone()?;
-    let probe = probe(&ffprobe, &resolved.path, timeout).await?;
+    let ffprobe = context.tools.ffprobe.clone()?;
+    let probe = match probe(&ffprobe, &resolved.path, context.timeout).await {
+        Err(err) if err.is_transient() => {
+            tracing::warn!(src, error = %err, "ffprobe failed transiently; retrying once");
+            context.probe_retries.fetch_add(1, Ordering::Relaxed);
+            probe(&ffprobe, &resolved.path, context.timeout).await?
+        }
+        other => other?,
+    };
     if let Some(path) = stored {
         // Best effort: a failed write only costs a probe next time. Written
         // to a temporary name and renamed, so readers never see half a file.

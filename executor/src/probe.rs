@@ -7,7 +7,7 @@ use framex_core::{rescale_near, Fps, SourceFacts, SourceIdentity};
 use serde::{Deserialize, Serialize};
 use tokio::process::Command;
 
-use crate::error::{stderr_tail, ExtractError};
+use crate::error::{exit_error, spawn_error, stderr_tail, ExtractError};
 use crate::extract::GroupKiller;
 
 /// Version of the stored probe format; bump when [`Probe`] changes meaning.
@@ -99,16 +99,14 @@ pub async fn probe(ffprobe: &Path, path: &Path, timeout: Duration) -> Result<Pro
         .process_group(0);
     let child = command
         .spawn()
-        .map_err(|err| ExtractError::ToolUnavailable {
-            tool: "ffprobe".into(),
-            reason: format!("{}: {err}", ffprobe.display()),
-        })?;
+        .map_err(|err| spawn_error("ffprobe", ffprobe, &err))?;
     let _group = GroupKiller::new(&child);
     let output = match tokio::time::timeout(timeout, child.wait_with_output()).await {
         Err(_) => {
-            return Err(ExtractError::InvalidMedia {
-                path: path.to_path_buf(),
-                detail: format!("ffprobe timed out after {} s", timeout.as_secs()),
+            return Err(ExtractError::FfmpegTimeout {
+                tool: "ffprobe".into(),
+                seconds: timeout.as_secs(),
+                stderr_tail: "(killed)".into(),
             })
         }
         Ok(Err(err)) => return Err(ExtractError::io("waiting for ffprobe", ffprobe, &err)),
@@ -119,7 +117,12 @@ pub async fn probe(ffprobe: &Path, path: &Path, timeout: Duration) -> Result<Pro
         detail,
     };
     if !output.status.success() {
-        return Err(invalid(stderr_tail(&output.stderr, 3)));
+        return Err(exit_error(
+            "ffprobe",
+            &output.status,
+            &output.stderr,
+            |_, _| invalid(stderr_tail(&output.stderr, 3)),
+        ));
     }
     parse(&output.stdout).map_err(invalid)
 }

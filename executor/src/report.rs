@@ -43,7 +43,8 @@ pub struct ElementReport {
     /// What went wrong.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
-    /// A stable kind for the error (`source_missing`, `ffmpeg_failed`, …).
+    /// A stable kind for the error (`source_missing`, `ffmpeg_failed`, …;
+    /// the list is [`crate::ExtractError::kind`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error_kind: Option<String>,
     /// Whether trying again might help.
@@ -88,6 +89,24 @@ pub struct Metrics {
     pub frames_linked: u64,
     /// Frame bytes ffmpeg wrote.
     pub bytes_written: u64,
+    /// Transient failures retried (once each): extraction units, ffprobe
+    /// runs, downloads.
+    #[serde(default)]
+    pub retries: u64,
+    /// Source files read to compute their content digest (each file at most
+    /// once per run; none when the digest is remembered in the cache).
+    #[serde(default)]
+    pub sources_hashed: u64,
+    /// Bytes of those files.
+    #[serde(default)]
+    pub bytes_hashed: u64,
+    /// Remote sources downloaded (not counting ones the server confirmed
+    /// unchanged since an earlier run).
+    #[serde(default)]
+    pub downloads: u64,
+    /// Body bytes received from remote sources.
+    #[serde(default)]
+    pub bytes_downloaded: u64,
     /// Phase times.
     pub phases: Phases,
 }

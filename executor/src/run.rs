@@ -21,7 +21,7 @@ use crate::extract::{
     check_frames, ffmpeg_args, place_distinct, run_ffmpeg, DistinctFrames, ExtractSpec, RunLimits,
 };
 use crate::fanout::{link_frames, link_or_copy};
-use crate::prepare::{prepare, InputError, Prepared, ReadySource};
+use crate::prepare::{prepare, InputError, Prepared, ReadySource, SourceOptions};
 use crate::report::{ElementReport, Metrics, Report, Status, REPORT_FILE};
 use crate::tools::Tools;
 
@@ -60,6 +60,8 @@ pub struct RunOptions {
     /// Encode each distinct source frame once when a unit repeats source
     /// frames (upsampling, VFR gaps), linking the repeats.
     pub reuse_frames: bool,
+    /// Content identity directories and how remote sources are fetched.
+    pub sources: SourceOptions,
 }
 
 /// Why a run did not produce a report.
@@ -124,6 +126,7 @@ pub async fn run(options: &RunOptions) -> Result<Report, RunError> {
         cache.as_ref(),
         options.jobs,
         options.timeout,
+        &options.sources,
     )
     .await?;
     metrics.phases.probe_ms = ms(t.elapsed());
@@ -140,7 +143,7 @@ pub async fn run(options: &RunOptions) -> Result<Report, RunError> {
     let t = Instant::now();
     let bar = progress_bar(options.progress, plan.totals.frames_to_extract);
     let scratch_root = out_dir.join(".framex-tmp");
-    let (outcomes, runs) = run_units(
+    let (outcomes, runs, unit_retries) = run_units(
         &plan,
         &prepared,
         cache.as_ref(),
@@ -152,6 +155,12 @@ pub async fn run(options: &RunOptions) -> Result<Report, RunError> {
     bar.finish_and_clear();
     metrics.phases.extract_ms = ms(t.elapsed());
     metrics.ffmpeg_runs = runs;
+    let prep = prepared.stats;
+    metrics.retries = unit_retries + prep.probe_retries + prep.downloads.retries;
+    metrics.sources_hashed = prep.sources_hashed;
+    metrics.bytes_hashed = prep.bytes_hashed;
+    metrics.downloads = prep.downloads.downloads;
+    metrics.bytes_downloaded = prep.downloads.bytes;
 
     // Where every unique work's frames are, or why they are not.
     let mut works: BTreeMap<String, Result<WorkFrames, ExtractError>> = BTreeMap::new();
@@ -229,7 +238,7 @@ pub async fn run(options: &RunOptions) -> Result<Report, RunError> {
         report.elements.insert(a.element_id.clone(), entry);
     }
     report.warnings = plan.warnings.clone();
-    for (id, err) in prepared.source_errors() {
+    for (id, err) in prepared.element_errors() {
         let _ = std::fs::remove_dir_all(out_dir.join(&id));
         report.elements.insert(
             id,
@@ -341,16 +350,22 @@ async fn run_units(
     scratch_root: &Path,
     options: &RunOptions,
     bar: &ProgressBar,
-) -> (Vec<Result<UnitDone, ExtractError>>, u64) {
+) -> (Vec<Result<UnitDone, ExtractError>>, u64, u64) {
     let limit = Arc::new(tokio::sync::Semaphore::new(options.jobs.max(1)));
     let runs = Arc::new(AtomicU64::new(0));
+    let retries = Arc::new(AtomicU64::new(0));
     let mut tasks = JoinSet::new();
     for (index, unit) in plan.units.iter().enumerate() {
         let ready = prepared.sources[&unit.src]
             .clone()
             .expect("planned units have usable sources");
-        let (unit, cache, limit, runs) =
-            (unit.clone(), cache.cloned(), limit.clone(), runs.clone());
+        let (unit, cache, limit, runs, retries) = (
+            unit.clone(),
+            cache.cloned(),
+            limit.clone(),
+            runs.clone(),
+            retries.clone(),
+        );
         let (options, bar, scratch_root) =
             (options.clone(), bar.clone(), scratch_root.to_path_buf());
         tasks.spawn(async move {
@@ -366,7 +381,10 @@ async fn run_units(
                     &scratch_root,
                     &options,
                     &bar,
-                    &runs,
+                    &Counters {
+                        runs: &runs,
+                        retries: &retries,
+                    },
                 )
                 .await
             };
@@ -383,9 +401,24 @@ async fn run_units(
         .into_iter()
         .map(|o| o.expect("every unit ran"))
         .collect();
-    (outcomes, runs.load(Ordering::Relaxed))
+    (
+        outcomes,
+        runs.load(Ordering::Relaxed),
+        retries.load(Ordering::Relaxed),
+    )
 }
 
+/// What a run counts across units.
+struct Counters<'a> {
+    /// ffmpeg processes spawned.
+    runs: &'a AtomicU64,
+    /// Units retried after a transient failure.
+    retries: &'a AtomicU64,
+}
+
+/// Extracts a unit, retrying it once (in a fresh work directory: the failed
+/// attempt's partial output is removed first) after a transient failure,
+/// then publishes its members.
 async fn run_unit(
     unit: &ExtractionUnit,
     ready: &ReadySource,
@@ -393,87 +426,38 @@ async fn run_unit(
     scratch_root: &Path,
     options: &RunOptions,
     bar: &ProgressBar,
-    runs: &AtomicU64,
+    counters: &Counters<'_>,
 ) -> Result<UnitDone, ExtractError> {
     let ffmpeg = options.tools.ffmpeg.clone()?;
     let label = format!("unit-{}", &unit.members[0].cache_key[..16]);
-    let work = match cache {
-        Some(cache) => cache.partial(&label),
-        None => partial_in(scratch_root, &label),
-    }
-    .map_err(|e| ExtractError::io("creating a work directory in", scratch_root, &e))?;
-    // A last-frame unit starts on the source's last frame, which only the
-    // probe knows; the recipe is the same, so its bytes equal that frame's in
-    // any extraction that shows it.
-    let start_us = if unit.last_frame {
-        ready.probe.last_frame_us()
-    } else {
-        unit.start_us
-    };
-    let spec = ExtractSpec {
-        src: &ready.resolved.path,
-        probe: &ready.probe,
-        start_us,
-        fps: unit.fps,
-        frame_count: unit.frame_count,
-        format: unit.format,
-        alpha: unit.alpha,
-        transfer: unit.transfer,
-        first_number: 1,
-    };
-    let distinct = if unit.last_frame {
-        DistinctFrames::last_frame(&ready.probe)
-    } else if options.reuse_frames {
-        DistinctFrames::plan(&spec)
-    } else {
-        None
-    };
-    let limits = RunLimits {
-        timeout: options.timeout,
-        cancel: options.cancel.clone(),
-    };
-    let parts = if distinct.is_some() {
-        vec![(0, unit.frame_count)]
-    } else {
-        unit_segments(unit, options)
-    };
-    let mut running = JoinSet::new();
-    for (offset, count) in parts {
-        let segment = ExtractSpec {
-            start_us: unit.fps.frame_time_us(start_us, offset),
-            frame_count: count,
-            first_number: offset + 1,
-            ..spec.clone()
-        };
-        let args = ffmpeg_args(&segment, distinct.as_ref(), work.dir());
-        let (ffmpeg, limits, bar) = (ffmpeg.clone(), limits.clone(), bar.clone());
-        runs.fetch_add(1, Ordering::Relaxed);
-        tracing::debug!(unit = %unit.id, ?args, "running ffmpeg");
-        running.spawn(async move {
-            let seen = AtomicU64::new(0);
-            let on_frames = |n: u64| {
-                let before = seen.swap(n, Ordering::Relaxed);
-                bar.inc(n.saturating_sub(before));
-            };
-            run_ffmpeg(&ffmpeg, &args, &limits, &on_frames).await
-        });
-    }
-    // The first failure wins; dropping the set kills the other segments.
-    let mut stderr = Vec::new();
-    while let Some(done) = running.join_next().await {
-        stderr.push(done.map_err(|_| ExtractError::Cancelled)??);
-    }
-    let stderr = stderr.join(" | ");
-    let dir = work.dir().to_path_buf();
-    let (expected, format) = (unit.frame_count, unit.format);
-    let records = tokio::task::spawn_blocking(move || {
-        if let Some(distinct) = &distinct {
-            place_distinct(&dir, distinct, format)?;
+    let mut attempt = 1;
+    let (work, records) = loop {
+        let work = match cache {
+            Some(cache) => cache.partial(&label),
+            None => partial_in(scratch_root, &label),
         }
-        check_frames(&dir, expected, format, &stderr)
-    })
-    .await
-    .map_err(|_| ExtractError::Cancelled)??;
+        .map_err(|e| ExtractError::io("creating a work directory in", scratch_root, &e))?;
+        match extract_unit(
+            unit,
+            ready,
+            &ffmpeg,
+            work.dir(),
+            options,
+            bar,
+            counters.runs,
+        )
+        .await
+        {
+            Ok(records) => break (work, records),
+            Err(err) if err.is_transient() && attempt == 1 && !options.cancel.is_cancelled() => {
+                tracing::warn!(unit = %unit.id, error = %err, "extraction failed transiently; retrying once");
+                drop(work);
+                counters.retries.fetch_add(1, Ordering::Relaxed);
+                attempt += 1;
+            }
+            Err(err) => return Err(err),
+        }
+    };
     if options.cancel.is_cancelled() {
         return Err(ExtractError::Cancelled);
     }
@@ -501,6 +485,7 @@ async fn run_unit(
         });
     };
     let records: Vec<FrameRecord> = records.into_iter().map(|(_, r)| r).collect();
+    let start_us = unit_start_us(unit, ready);
     let mut works = BTreeMap::new();
     let mut whole = Some(work);
     for member in &unit.members {
@@ -560,6 +545,95 @@ async fn run_unit(
         publish: t.elapsed(),
         _scratch: None,
     })
+}
+
+/// One attempt at a unit: its ffmpeg runs into `dir`, then the frames
+/// checked (and distinct frames linked into place).
+async fn extract_unit(
+    unit: &ExtractionUnit,
+    ready: &ReadySource,
+    ffmpeg: &Path,
+    dir: &Path,
+    options: &RunOptions,
+    bar: &ProgressBar,
+    runs: &AtomicU64,
+) -> Result<Vec<(PathBuf, FrameRecord)>, ExtractError> {
+    let start_us = unit_start_us(unit, ready);
+    let spec = ExtractSpec {
+        src: &ready.resolved.path,
+        probe: &ready.probe,
+        start_us,
+        fps: unit.fps,
+        frame_count: unit.frame_count,
+        format: unit.format,
+        alpha: unit.alpha,
+        transfer: unit.transfer,
+        first_number: 1,
+    };
+    let distinct = if unit.last_frame {
+        DistinctFrames::last_frame(&ready.probe)
+    } else if options.reuse_frames {
+        DistinctFrames::plan(&spec)
+    } else {
+        None
+    };
+    let limits = RunLimits {
+        timeout: options.timeout,
+        cancel: options.cancel.clone(),
+    };
+    let parts = if distinct.is_some() {
+        vec![(0, unit.frame_count)]
+    } else {
+        unit_segments(unit, options)
+    };
+    let mut running = JoinSet::new();
+    for (offset, count) in parts {
+        let segment = ExtractSpec {
+            start_us: unit.fps.frame_time_us(start_us, offset),
+            frame_count: count,
+            first_number: offset + 1,
+            ..spec.clone()
+        };
+        let args = ffmpeg_args(&segment, distinct.as_ref(), dir);
+        let (ffmpeg, limits, bar) = (ffmpeg.to_path_buf(), limits.clone(), bar.clone());
+        runs.fetch_add(1, Ordering::Relaxed);
+        tracing::debug!(unit = %unit.id, ?args, "running ffmpeg");
+        running.spawn(async move {
+            let seen = AtomicU64::new(0);
+            let on_frames = |n: u64| {
+                let before = seen.swap(n, Ordering::Relaxed);
+                bar.inc(n.saturating_sub(before));
+            };
+            run_ffmpeg(&ffmpeg, &args, &limits, &on_frames).await
+        });
+    }
+    // The first failure wins; dropping the set kills the other segments.
+    let mut stderr = Vec::new();
+    while let Some(done) = running.join_next().await {
+        stderr.push(done.map_err(|_| ExtractError::Cancelled)??);
+    }
+    let stderr = stderr.join(" | ");
+    let dir = dir.to_path_buf();
+    let (expected, format) = (unit.frame_count, unit.format);
+    tokio::task::spawn_blocking(move || {
+        if let Some(distinct) = &distinct {
+            place_distinct(&dir, distinct, format)?;
+        }
+        check_frames(&dir, expected, format, &stderr)
+    })
+    .await
+    .map_err(|_| ExtractError::Cancelled)?
+}
+
+/// Where a unit's first frame lies in its source. A last-frame unit starts on
+/// the source's last frame, which only the probe knows; the recipe is the
+/// same, so its bytes equal that frame's in any extraction that shows it.
+fn unit_start_us(unit: &ExtractionUnit, ready: &ReadySource) -> i64 {
+    if unit.last_frame {
+        ready.probe.last_frame_us()
+    } else {
+        unit.start_us
+    }
 }
 
 /// The segments a unit is extracted in: one unless `--segments` asks for

@@ -1,10 +1,14 @@
 //! Resolving an element's `src` to a file and its identity.
+//!
+//! A `src` that starts with `http://` or `https://` is a URL
+//! ([`crate::download`]); anything else is a path relative to the composition.
 
 use std::path::{Path, PathBuf};
 use std::time::UNIX_EPOCH;
 
 use framex_core::SourceIdentity;
 
+use crate::content::FileStamp;
 use crate::error::ExtractError;
 
 /// A source file found on disk.
@@ -16,6 +20,8 @@ pub struct ResolvedSource {
     pub identity: SourceIdentity,
     /// Size in bytes.
     pub size: u64,
+    /// The file's state when it was resolved (for content digests).
+    pub stamp: FileStamp,
 }
 
 /// Resolves `src` relative to `base` (the composition's directory), follows
@@ -53,6 +59,7 @@ pub fn resolve(base: &Path, src: &str) -> Result<ResolvedSource, ExtractError> {
         .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
         .map_or(0, |d| d.as_nanos() as i64);
     Ok(ResolvedSource {
+        stamp: FileStamp::of(&path, &meta),
         identity: SourceIdentity::File {
             path: path.to_string_lossy().into_owned(),
             size: meta.len(),

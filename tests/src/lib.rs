@@ -72,7 +72,11 @@ pub fn make_clip(name: &str, args: &[&str]) -> PathBuf {
     if path.is_file() {
         return path;
     }
-    let tmp = media_dir().join(format!("partial-{}-{name}", std::process::id()));
+    // Unique per call: tests of one process (one pid) may make the same clip
+    // at once, and must not write into one file.
+    static CALLS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let call = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let tmp = media_dir().join(format!("partial-{}-{call}-{name}", std::process::id()));
     let output = Command::new("ffmpeg")
         .args(["-nostdin", "-v", "error", "-y"])
         .args(args)
@@ -168,6 +172,86 @@ pub fn ntsc_clip() -> PathBuf {
             "-c:v",
             "libx264",
         ],
+    )
+}
+
+/// One `framex extract --json` run: exit code, report (`null` when none was
+/// printed) and stderr.
+#[derive(Debug)]
+pub struct ExtractRun {
+    /// The exit code (-1 when killed by a signal).
+    pub code: i32,
+    /// The report printed on stdout.
+    pub report: serde_json::Value,
+    /// What framex said on stderr.
+    pub stderr: String,
+}
+
+impl ExtractRun {
+    /// The report entry of element `id`.
+    pub fn element(&self, id: &str) -> &serde_json::Value {
+        &self.report["elements"][id]
+    }
+
+    /// A metric as a number (panics when absent).
+    pub fn metric(&self, name: &str) -> u64 {
+        self.report["metrics"][name]
+            .as_u64()
+            .unwrap_or_else(|| panic!("metric {name} in {}", self.report))
+    }
+}
+
+/// Runs `framex --quiet extract COMPOSITION --out OUT --json ARGS…` with
+/// extra environment variables.
+pub fn extract_json(
+    composition: &Path,
+    out: &Path,
+    args: &[&str],
+    env: &[(&str, &std::ffi::OsStr)],
+) -> ExtractRun {
+    let output = Command::new(framex_bin())
+        .args(["--quiet", "extract"])
+        .arg(composition)
+        .arg("--out")
+        .arg(out)
+        .arg("--json")
+        .args(args)
+        .envs(env.iter().map(|(k, v)| (*k, *v)))
+        .output()
+        .expect("framex runs");
+    ExtractRun {
+        code: output.status.code().unwrap_or(-1),
+        report: serde_json::from_slice(&output.stdout).unwrap_or(serde_json::Value::Null),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
+/// The frames in an element's directory, `(file name, bytes)`, sorted.
+pub fn frames_in(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut frames: Vec<(String, Vec<u8>)> = std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|e| {
+            let e = e.expect("a directory entry");
+            let name = e.file_name().to_string_lossy().into_owned();
+            (name, std::fs::read(e.path()).expect("a frame reads"))
+        })
+        .collect();
+    frames.sort();
+    frames
+}
+
+/// Writes `{"elements": [...]}` of `elements` (JSON object texts) to `path`.
+pub fn write_composition(path: &Path, elements: &[String]) {
+    let text = format!("{{\"elements\": [\n  {}\n]}}\n", elements.join(",\n  "));
+    std::fs::write(path, text).expect("composition written");
+}
+
+/// One element as JSON text: `id`, `src`, start, duration, fps 30, PNG, and
+/// `extra` fields (`, "identity": "content"`) appended verbatim.
+pub fn element(id: &str, src: &str, start: f64, duration: f64, extra: &str) -> String {
+    let (id, src) = (serde_json::json!(id), serde_json::json!(src));
+    format!(
+        r#"{{"id": {id}, "src": {src}, "mediaStart": {start}, "duration": {duration}, "fps": 30, "format": "png"{extra}}}"#
     )
 }
 

@@ -8,7 +8,7 @@
 //! ffmpeg then completes everything from the same cache.
 //!
 //! The faults: exits 1 after complaining on stderr; killed by SIGKILL after
-//! writing every frame; killed by SIGSEGV before writing any; exits 0
+//! writing every frame (transient: retried once); killed by SIGSEGV before writing any; exits 0
 //! without writing a frame; writes one frame fewer; writes one frame more;
 //! truncates a PNG; garbles bytes inside a PNG; hangs (as itself, after
 //! writing frames, and as a wrapper whose child hangs), killed by
@@ -220,7 +220,11 @@ fn check_fault_run(fx: &Fixture, output: &Output, report: &Value, expect: &Expec
         std::fs::read(fx.out().join("good-b/frame_000001.png")).unwrap(),
         std::fs::read(fx.out().join("good-a/frame_000016.png")).unwrap()
     );
-    assert_eq!(report["metrics"]["ffmpegRuns"], 2);
+    // Two units; a transient failure is retried once (once per unit, not
+    // per follower), and the retry is an ffmpeg run too.
+    let retries = u64::from(expect.kind == "ffmpeg_transient");
+    assert_eq!(report["metrics"]["retries"], retries);
+    assert_eq!(report["metrics"]["ffmpegRuns"], 2 + retries);
     // Nothing else in the output: no directory for a failed element (the
     // stale one planted before the run is gone), no scratch or partial.
     let mut expected: BTreeSet<String> = GOOD_IDS.iter().map(|s| s.to_string()).collect();
@@ -330,9 +334,11 @@ fn ffmpeg_exits_1() {
 #[test]
 fn ffmpeg_killed_by_sigkill_after_writing_every_frame() {
     fault_case(
+        // Killed from outside (as the OOM killer does): transient, so the
+        // unit is retried once, killed again, and reported retryable.
         "\"$REAL\" \"$@\" || exit $?\nkill -9 $$",
         &Expect {
-            kind: "ffmpeg_failed",
+            kind: "ffmpeg_transient",
             says: &["killed by signal 9"],
             retryable: true,
         },
@@ -344,10 +350,11 @@ fn ffmpeg_killed_by_sigsegv() {
     fault_case(
         // No core file: the signal's default action would dump one.
         "ulimit -c 0\necho 'fake ffmpeg: about to crash' >&2\nkill -s SEGV $$",
+        // A crash would recur on the same input: not retried, not retryable.
         &Expect {
             kind: "ffmpeg_failed",
             says: &["killed by signal 11", "about to crash"],
-            retryable: true,
+            retryable: false,
         },
     );
 }

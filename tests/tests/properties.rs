@@ -467,6 +467,7 @@ impl Case {
                     looping: w.looping,
                     format: if e.jpeg { "jpeg" } else { "png" }.into(),
                     sdr_to_hdr_transfer: e.transfer.map(Into::into),
+                    identity: None,
                 }
             })
             .collect();
@@ -1295,6 +1296,7 @@ fn any_element() -> impl Strategy<Value = ElementInput> {
                 looping,
                 format: format.into(),
                 sdr_to_hdr_transfer: transfer.map(Into::into),
+                identity: None,
             },
         )
 }
@@ -1429,6 +1431,7 @@ fn every_invalid_element_is_reported() {
         looping: false,
         format: "png".into(),
         sdr_to_hdr_transfer: None,
+        identity: None,
     };
     let bad = [
         ElementInput {

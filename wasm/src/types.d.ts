@@ -36,6 +36,12 @@ export interface ElementInput {
   format: string;
   /** Optional SDR→HDR transfer conversion: `"pq"` or `"hlg"`. */
   sdrToHdrTransfer?: string | null;
+  /**
+   * Optional: how the executor keys the source, `"file"` (path, size, mtime;
+   * the default) or `"content"` (a blake3 digest of its bytes). The planner
+   * only checks the value: the identity itself comes in `Request.sources`.
+   */
+  identity?: "file" | "content" | string | null;
 }
 
 /**
@@ -225,7 +231,7 @@ export interface Held {
 /** A field of an element, as spelled in the composition. */
 export type Field =
   | "id" | "src" | "mediaStart" | "duration" | "fps" | "format" | "sdrToHdrTransfer"
-  | "mediaDuration" | "playbackRate" | "loop";
+  | "mediaDuration" | "playbackRate" | "loop" | "identity";
 
 /** One element's error. */
 export interface ErrorDetail {
