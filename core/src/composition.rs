@@ -13,7 +13,7 @@
 //!
 //! Unknown fields are refused: a typo must not silently change a render.
 //! [`Composition::from_json`] reports where a document is wrong (line, column
-//! and the path of the field); [`crate::validate`] then checks the values.
+//! and the path of the field); [`crate::validate()`] then checks the values.
 
 use std::fmt;
 

@@ -80,7 +80,7 @@ enum Command {
         #[arg(long, default_value_t = 300, env = "FRAMEX_TIMEOUT")]
         timeout: u64,
     },
-    /// Extract every element's frames into DIR/<id>/.
+    /// Extract every element's frames into `DIR/<id>/`.
     Extract {
         /// The composition JSON file.
         composition: PathBuf,

@@ -18,7 +18,8 @@ const PROBE_VERSION: u32 = 1;
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Probe {
-    /// [`PROBE_VERSION`].
+    /// The format version of this record (`PROBE_VERSION`); a stored probe of
+    /// another version is probed again.
     pub version: u32,
     /// Codec name (`h264`, `vp9`, …).
     pub codec: String,
