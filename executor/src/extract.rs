@@ -440,42 +440,130 @@ pub fn check_frames(
             detail: format!("{written} frames written, {expected} expected"),
         });
     }
-    // Output frames that are links to one distinct frame are hashed and
-    // synced once.
-    let mut seen: std::collections::BTreeMap<u64, FrameRecord> = std::collections::BTreeMap::new();
-    (1..=expected)
-        .map(|n| {
+    // Output frames that are links to one distinct frame are checked once.
+    let paths: Vec<PathBuf> = (1..=expected)
+        .map(|n| dir.join(frame_name(n, format)))
+        .collect();
+    let inodes = paths
+        .iter()
+        .map(|path| {
             use std::os::unix::fs::MetadataExt;
-            let path = dir.join(frame_name(n, format));
-            let inode = std::fs::metadata(&path)
-                .map_err(|e| ExtractError::io("stat", &path, &e))?
-                .ino();
-            if let Some(record) = seen.get(&inode) {
-                return Ok((path, record.clone()));
-            }
-            let bytes = std::fs::read(&path).map_err(|e| ExtractError::io("reading", &path, &e))?;
-            if !complete_image(format, &bytes) {
-                return Err(ExtractError::BadOutput {
-                    detail: format!(
-                        "{} is not a complete {} image",
-                        path.display(),
-                        format.as_str()
-                    ),
-                });
-            }
-            let blake3 = blake3::hash(&bytes).to_hex().to_string();
-            let file =
-                std::fs::File::open(&path).map_err(|e| ExtractError::io("opening", &path, &e))?;
-            file.sync_data()
-                .map_err(|e| ExtractError::io("syncing", &path, &e))?;
-            let record = FrameRecord {
-                size: bytes.len() as u64,
-                blake3,
-            };
-            seen.insert(inode, record.clone());
-            Ok((path, record))
+            std::fs::metadata(path)
+                .map(|m| m.ino())
+                .map_err(|e| ExtractError::io("stat", path, &e))
         })
-        .collect()
+        .collect::<Result<Vec<u64>, _>>()?;
+    let mut first_with_inode: std::collections::BTreeMap<u64, usize> =
+        std::collections::BTreeMap::new();
+    for (i, inode) in inodes.iter().enumerate() {
+        first_with_inode.entry(*inode).or_insert(i);
+    }
+    let mut distinct: Vec<usize> = first_with_inode.values().copied().collect();
+    distinct.sort_unstable();
+    // Reading, checking, hashing and syncing hundreds of megabytes is worth
+    // every core: ffmpeg has finished, and the run waits on this.
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(distinct.len())
+        .max(1);
+    let chunk = distinct.len().div_ceil(threads).max(1);
+    let checked: Vec<Result<FrameRecord, ExtractError>> = std::thread::scope(|scope| {
+        let workers: Vec<_> = distinct
+            .chunks(chunk)
+            .map(|part| {
+                let paths = &paths;
+                scope.spawn(move || {
+                    part.iter()
+                        .map(|&i| check_frame(&paths[i], format))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|w| w.join().expect("a frame check does not panic"))
+            .collect()
+    });
+    // The first failure in frame order, whatever thread found it.
+    let mut record_of: std::collections::BTreeMap<u64, FrameRecord> =
+        std::collections::BTreeMap::new();
+    for (&i, result) in distinct.iter().zip(checked) {
+        record_of.insert(inodes[i], result?);
+    }
+    Ok(paths
+        .into_iter()
+        .zip(&inodes)
+        .map(|(path, inode)| (path, record_of[inode].clone()))
+        .collect())
+}
+
+/// Reads one frame, checks that it is a whole image, hashes it and syncs it
+/// (so a published entry survives a power cut).
+fn check_frame(path: &Path, format: ImageFormat) -> Result<FrameRecord, ExtractError> {
+    let bytes = std::fs::read(path).map_err(|e| ExtractError::io("reading", path, &e))?;
+    if !complete_image(format, &bytes) {
+        return Err(ExtractError::BadOutput {
+            detail: format!(
+                "{} is not a complete {} image",
+                path.display(),
+                format.as_str()
+            ),
+        });
+    }
+    let blake3 = blake3::hash(&bytes).to_hex().to_string();
+    let file = std::fs::File::open(path).map_err(|e| ExtractError::io("opening", path, &e))?;
+    file.sync_data()
+        .map_err(|e| ExtractError::io("syncing", path, &e))?;
+    Ok(FrameRecord {
+        size: bytes.len() as u64,
+        blake3,
+    })
+}
+
+/// Syncs the frames ffmpeg has finished while it is still writing the
+/// others, so the sync that must come before publishing finds them clean:
+/// the disk works while ffmpeg encodes. Purely an optimization —
+/// [`check_frames`] still syncs and checks every frame — so it may guess:
+/// a frame counts as finished once the next one exists (the image2 muxer
+/// writes them in order).
+pub struct WriteBehind {
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl WriteBehind {
+    /// Starts syncing `dir/<prefix>000001.<ext>`, … as they are finished.
+    pub fn start(dir: PathBuf, prefix: &'static str, ext: &'static str) -> Self {
+        use std::sync::atomic::Ordering;
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let flag = stop.clone();
+        let name = move |n: u64| dir.join(format!("{prefix}{n:06}.{ext}"));
+        let thread = std::thread::Builder::new()
+            .name("framex-write-behind".into())
+            .spawn(move || {
+                let mut next = 1;
+                while !flag.load(Ordering::Relaxed) {
+                    while !flag.load(Ordering::Relaxed) && name(next + 1).exists() {
+                        if let Ok(file) = std::fs::File::open(name(next)) {
+                            let _ = file.sync_data();
+                        }
+                        next += 1;
+                    }
+                    std::thread::sleep(Duration::from_millis(40));
+                }
+            })
+            .ok();
+        Self { stop, thread }
+    }
+}
+
+impl Drop for WriteBehind {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
 }
 
 /// A whole image: a PNG is its signature, then chunks each with a correct

@@ -19,6 +19,7 @@ use crate::cache::{frame_name, partial_in, Cache, FrameRecord, Manifest, Partial
 use crate::error::ExtractError;
 use crate::extract::{
     check_frames, ffmpeg_args, place_distinct, run_ffmpeg, DistinctFrames, ExtractSpec, RunLimits,
+    WriteBehind, DISTINCT_PREFIX,
 };
 use crate::fanout::{link_frames, link_or_copy};
 use crate::prepare::{prepare, InputError, Prepared, ReadySource, SourceOptions};
@@ -586,6 +587,17 @@ async fn extract_unit(
     } else {
         unit_segments(unit, options)
     };
+    // Syncs finished frames while ffmpeg writes the others; stopped (and
+    // joined) when dropped, before the frames are checked.
+    let write_behind = WriteBehind::start(
+        dir.to_path_buf(),
+        if distinct.is_some() {
+            DISTINCT_PREFIX
+        } else {
+            "frame_"
+        },
+        unit.format.extension(),
+    );
     let mut running = JoinSet::new();
     for (offset, count) in parts {
         let segment = ExtractSpec {
@@ -612,6 +624,7 @@ async fn extract_unit(
     while let Some(done) = running.join_next().await {
         stderr.push(done.map_err(|_| ExtractError::Cancelled)??);
     }
+    drop(write_behind);
     let stderr = stderr.join(" | ");
     let dir = dir.to_path_buf();
     let (expected, format) = (unit.frame_count, unit.format);
