@@ -343,17 +343,29 @@ pub async fn run_ffmpeg(
             }
         }
     };
-    let collect_stderr = async move {
-        let mut buf = Vec::new();
-        let _ = stderr.read_to_end(&mut buf).await;
-        buf
+    // Kept where a timeout can still read it: what ffmpeg said before it hung
+    // belongs in the error. Only the last STDERR_KEEP bytes are kept.
+    let said = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let collect_stderr = {
+        let said = said.clone();
+        async move {
+            let mut chunk = [0u8; 4096];
+            while let Ok(n @ 1..) = stderr.read(&mut chunk).await {
+                let mut said = said.lock().unwrap_or_else(|e| e.into_inner());
+                said.extend_from_slice(&chunk[..n]);
+                let excess = said.len().saturating_sub(STDERR_KEEP);
+                said.drain(..excess);
+            }
+        }
     };
+    let said_so_far = || said.lock().unwrap_or_else(|e| e.into_inner()).clone();
     let run = async {
-        let (status, (), err) = tokio::join!(child.wait(), progress, collect_stderr);
-        (status, err)
+        let (status, (), ()) = tokio::join!(child.wait(), progress, collect_stderr);
+        status
     };
     tokio::select! {
-        (status, err) = run => {
+        status = run => {
+            let err = said_so_far();
             let status = status.map_err(|e| ExtractError::io("waiting for ffmpeg", ffmpeg, &e))?;
             if status.success() {
                 Ok(stderr_tail(&err, 6))
@@ -367,13 +379,16 @@ pub async fn run_ffmpeg(
             Err(ExtractError::FfmpegTimeout {
                 tool: "ffmpeg".into(),
                 seconds: limits.timeout.as_secs(),
-                stderr_tail: "(killed)".into(),
+                stderr_tail: stderr_tail(&said_so_far(), 6),
             })
         }
         () = limits.cancel.cancelled() => Err(ExtractError::Cancelled),
     }
     // Leaving the select kills the group, then drops the child.
 }
+
+/// How much of ffmpeg's stderr is kept for its error (the tail is what counts).
+const STDERR_KEEP: usize = 64 * 1024;
 
 fn zero_output(expected: u64) -> ExtractError {
     ExtractError::ZeroOutput {

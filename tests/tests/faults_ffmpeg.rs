@@ -456,7 +456,9 @@ fn assert_gone(pids: &[u32]) {
     }
 }
 
-fn hang_case(fault: &str, processes: usize) {
+/// `said`: what the fake prints on stderr before it hangs, which the
+/// timeout's error must carry.
+fn hang_case(fault: &str, processes: usize, said: &str) {
     let fx = Fixture::new(fault);
     let (output, report, took) = fx.extract(
         true,
@@ -475,7 +477,7 @@ fn hang_case(fault: &str, processes: usize) {
         &report,
         &Expect {
             kind: "ffmpeg_timeout",
-            says: &["ffmpeg timed out after 5 s and was killed"],
+            says: &["ffmpeg timed out after 5 s and was killed", said],
             retryable: true,
         },
     );
@@ -487,8 +489,10 @@ fn hang_case(fault: &str, processes: usize) {
 #[test]
 fn ffmpeg_hangs_after_writing_frames() {
     hang_case(
-        "\"$REAL\" \"$@\" || exit $?\necho $$ > \"$PIDFILE\"\nexec sleep 1000",
+        "\"$REAL\" \"$@\" || exit $?\necho $$ > \"$PIDFILE\"\n\
+         echo 'fake ffmpeg: all frames written, now hanging' >&2\nexec sleep 1000",
         1,
+        "fake ffmpeg: all frames written, now hanging",
     );
 }
 
@@ -497,8 +501,10 @@ fn ffmpeg_hangs_after_writing_frames() {
 #[test]
 fn wrapped_ffmpeg_hangs() {
     hang_case(
-        "echo $$ > \"$PIDFILE\"\nsleep 1000 &\necho $! >> \"$PIDFILE\"\nwait\nexit 1",
+        "echo $$ > \"$PIDFILE\"\nsleep 1000 &\necho $! >> \"$PIDFILE\"\n\
+         echo 'fake ffmpeg: waiting on a stuck child' >&2\nwait\nexit 1",
         2,
+        "fake ffmpeg: waiting on a stuck child",
     );
 }
 
