@@ -264,6 +264,22 @@ impl Cache {
         Ok(out)
     }
 
+    /// The downloaded sources in `downloads/` (not their URL records, not
+    /// partial downloads), by file name.
+    fn downloads(&self) -> Vec<(String, PathBuf)> {
+        let Ok(dir) = fs::read_dir(self.root.join("downloads")) else {
+            return Vec::new();
+        };
+        let mut out: Vec<(String, PathBuf)> = dir
+            .flatten()
+            .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
+            .map(|e| (e.file_name().to_string_lossy().into_owned(), e.path()))
+            .filter(|(name, _)| !name.starts_with("url-") && !name.contains(".tmp."))
+            .collect();
+        out.sort();
+        out
+    }
+
     /// Checks every entry; `deep` also re-hashes every frame. Returns the
     /// problems found (empty when all is well) and the number of entries.
     pub fn verify(&self, deep: bool) -> io::Result<(usize, Vec<String>)> {
@@ -333,6 +349,18 @@ impl Cache {
             total += bytes;
             candidates.push((!broken, used, key, dir, bytes));
         }
+        // Downloaded sources count against the cap too, least recently used
+        // first like entries (a run touches the ones it reuses); the URL's
+        // record then no longer finds its file, and the next run downloads it
+        // again.
+        for (name, path) in self.downloads() {
+            let Ok(meta) = fs::symlink_metadata(&path) else {
+                continue;
+            };
+            let used = meta.modified().unwrap_or(SystemTime::UNIX_EPOCH);
+            total += meta.len();
+            candidates.push((true, used, format!("download:{name}"), path, meta.len()));
+        }
         // Broken first, then oldest use first.
         candidates.sort();
         let mut report = GcReport {
@@ -344,9 +372,14 @@ impl Cache {
             if good && (total <= max_bytes || young || protect.contains(&key)) {
                 continue;
             }
-            let trash = self.partial("evict")?;
-            fs::remove_dir(trash.dir())?;
-            if fs::rename(&dir, trash.dir()).is_ok() {
+            let removed = if dir.is_dir() {
+                let trash = self.partial("evict")?;
+                fs::remove_dir(trash.dir())?;
+                fs::rename(&dir, trash.dir()).is_ok()
+            } else {
+                fs::remove_file(&dir).is_ok()
+            };
+            if removed {
                 total -= bytes.min(total);
                 report.evicted += 1;
             }
@@ -542,4 +575,44 @@ fn dir_size(dir: &Path) -> u64 {
                 .sum()
         })
         .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gc_evicts_old_downloads_past_the_cap_and_keeps_young_ones() {
+        let root = tempfile::tempdir().unwrap();
+        let cache = Cache::open(root.path()).unwrap();
+        let downloads = root.path().join("downloads");
+        fs::create_dir_all(downloads.join("partial")).unwrap();
+        let old = downloads.join("aaaa.mp4");
+        let young = downloads.join("bbbb.mp4");
+        let record = downloads.join("url-1234.json");
+        fs::write(&old, vec![0u8; 1000]).unwrap();
+        fs::write(&young, vec![0u8; 1000]).unwrap();
+        fs::write(&record, b"{}").unwrap();
+        let two_hours_ago = SystemTime::now() - Duration::from_secs(7200);
+        File::options()
+            .write(true)
+            .open(&old)
+            .unwrap()
+            .set_modified(two_hours_ago)
+            .unwrap();
+        let report = cache
+            .gc(
+                0,
+                Duration::from_secs(3600),
+                &BTreeSet::new(),
+                Duration::ZERO,
+            )
+            .unwrap()
+            .expect("nobody holds the cache");
+        assert_eq!(report.bytes_before, 2000);
+        assert_eq!((report.evicted, report.bytes_after), (1, 1000));
+        assert!(!old.exists(), "least recently used, past the cap");
+        assert!(young.exists(), "younger than the guard age");
+        assert!(record.exists() && downloads.join("partial").is_dir());
+    }
 }

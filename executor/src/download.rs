@@ -222,6 +222,13 @@ impl Downloader {
                 Ok(None) => {
                     let previous = previous.expect("304 answers a conditional request");
                     self.revalidated.fetch_add(1, Ordering::Relaxed);
+                    // Used now: the cache's gc evicts least recently used.
+                    if let Ok(file) = fs::File::options()
+                        .write(true)
+                        .open(self.dir.join(&previous.file))
+                    {
+                        let _ = file.set_modified(std::time::SystemTime::now());
+                    }
                     return Ok(Downloaded {
                         path: self.dir.join(&previous.file),
                         blake3: previous.blake3,
