@@ -160,6 +160,23 @@ impl Prepared {
     }
 }
 
+/// Reads a composition file and checks every field that needs no source
+/// facts: what is wrong with the file itself is known before any directory
+/// is made or any source touched.
+pub fn read_composition(composition_path: &Path) -> Result<Composition, InputError> {
+    let text = std::fs::read_to_string(composition_path).map_err(|e| InputError::Read {
+        path: composition_path.to_path_buf(),
+        message: e.to_string(),
+    })?;
+    let invalid = |error: PlanError| InputError::Invalid {
+        path: composition_path.to_path_buf(),
+        error,
+    };
+    let composition = Composition::from_json(&text).map_err(|e| invalid(e.into()))?;
+    validate_fields(&composition).map_err(invalid)?;
+    Ok(composition)
+}
+
 /// Reads and checks the composition, then resolves (downloads, hashes) and
 /// probes every distinct source (at most `jobs` at once). Probes are
 /// remembered in the cache, keyed by source identity, so warm runs start no
@@ -172,17 +189,7 @@ pub async fn prepare(
     timeout: Duration,
     options: &SourceOptions,
 ) -> Result<Prepared, InputError> {
-    let text = std::fs::read_to_string(composition_path).map_err(|e| InputError::Read {
-        path: composition_path.to_path_buf(),
-        message: e.to_string(),
-    })?;
-    let invalid = |error: PlanError| InputError::Invalid {
-        path: composition_path.to_path_buf(),
-        error,
-    };
-    let composition = Composition::from_json(&text).map_err(|e| invalid(e.into()))?;
-    // Field errors first, before touching any source.
-    validate_fields(&composition).map_err(invalid)?;
+    let composition = read_composition(composition_path)?;
     let content_dirs = options
         .content_dirs
         .iter()

@@ -102,6 +102,8 @@ pub async fn run(options: &RunOptions) -> Result<Report, RunError> {
     let setup = |what: &str, path: &Path, e: std::io::Error| {
         RunError::Setup(format!("{what} {}: {e}", path.display()))
     };
+    // An invalid composition is refused before any directory is made.
+    crate::prepare::read_composition(&options.composition)?;
     std::fs::create_dir_all(&options.out_dir)
         .map_err(|e| setup("cannot create output directory", &options.out_dir, e))?;
     let out_dir = std::fs::canonicalize(&options.out_dir)

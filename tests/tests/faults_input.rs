@@ -749,6 +749,9 @@ fn run_case(case: &Case) -> Result<Ran, String> {
             if out.join("framex-report.json").exists() {
                 return fail("an invalid composition writes no report".into());
             }
+            if cache.exists() {
+                return fail("an invalid composition makes no cache directory".into());
+            }
         }
         Expect::Element(kind, items) => {
             if output.status.code() != Some(1) {
