@@ -440,13 +440,14 @@ async fn run_unit(
             None => partial_in(scratch_root, &label),
         }
         .map_err(|e| ExtractError::io("creating a work directory in", scratch_root, &e))?;
+        let progress = AttemptProgress::new(bar);
         match extract_unit(
             unit,
             ready,
             &ffmpeg,
             work.dir(),
             options,
-            bar,
+            &progress,
             counters.runs,
         )
         .await
@@ -454,6 +455,7 @@ async fn run_unit(
             Ok(records) => break (work, records),
             Err(err) if err.is_transient() && attempt == 1 && !options.cancel.is_cancelled() => {
                 tracing::warn!(unit = %unit.id, error = %err, "extraction failed transiently; retrying once");
+                progress.take_back();
                 drop(work);
                 counters.retries.fetch_add(1, Ordering::Relaxed);
                 attempt += 1;
@@ -558,7 +560,7 @@ async fn extract_unit(
     ffmpeg: &Path,
     dir: &Path,
     options: &RunOptions,
-    bar: &ProgressBar,
+    progress: &AttemptProgress,
     runs: &AtomicU64,
 ) -> Result<Vec<(PathBuf, FrameRecord)>, ExtractError> {
     let start_us = unit_start_us(unit, ready);
@@ -609,14 +611,13 @@ async fn extract_unit(
             ..spec.clone()
         };
         let args = ffmpeg_args(&segment, distinct.as_ref(), dir);
-        let (ffmpeg, limits, bar) = (ffmpeg.to_path_buf(), limits.clone(), bar.clone());
+        let (ffmpeg, limits, progress) = (ffmpeg.to_path_buf(), limits.clone(), progress.clone());
         runs.fetch_add(1, Ordering::Relaxed);
         tracing::debug!(unit = %unit.id, ?args, "running ffmpeg");
         running.spawn(async move {
             let seen = AtomicU64::new(0);
             let on_frames = |n: u64| {
-                let before = seen.swap(n, Ordering::Relaxed);
-                bar.inc(n.saturating_sub(before));
+                progress.add(n.saturating_sub(seen.swap(n, Ordering::Relaxed)));
             };
             run_ffmpeg(&ffmpeg, &args, &limits, &on_frames).await
         });
@@ -638,6 +639,34 @@ async fn extract_unit(
     })
     .await
     .map_err(|_| ExtractError::Cancelled)?
+}
+
+/// Where an extraction attempt reports its frames: the run's progress bar,
+/// and a count of what this attempt added there, taken back if it is retried.
+#[derive(Clone)]
+struct AttemptProgress {
+    bar: ProgressBar,
+    shown: Arc<AtomicU64>,
+}
+
+impl AttemptProgress {
+    fn new(bar: &ProgressBar) -> Self {
+        Self {
+            bar: bar.clone(),
+            shown: Arc::default(),
+        }
+    }
+
+    fn add(&self, frames: u64) {
+        self.bar.inc(frames);
+        self.shown.fetch_add(frames, Ordering::Relaxed);
+    }
+
+    fn take_back(&self) {
+        let shown = self.shown.swap(0, Ordering::Relaxed);
+        self.bar
+            .set_position(self.bar.position().saturating_sub(shown));
+    }
 }
 
 /// Where a unit's first frame lies in its source. A last-frame unit starts on
