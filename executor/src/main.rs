@@ -17,7 +17,7 @@ use framex_executor::demo::{demo_table, prepare_demo, DemoSize};
 use framex_executor::download::DownloadOptions;
 use framex_executor::prepare::{prepare, InputError, SourceOptions};
 use framex_executor::run::{run, RunError, RunOptions, DEFAULT_MAX_CACHE_BYTES, GC_GUARD_AGE};
-use framex_executor::table::{plan_table, report_summary};
+use framex_executor::table::{plan_table, report_summary, terminal_safe};
 use framex_executor::{default_cache_dir, preview, Report, Tools};
 use tokio_util::sync::CancellationToken;
 
@@ -282,7 +282,7 @@ fn main() -> ExitCode {
     match runtime.block_on(dispatch(cli)) {
         Ok(code) => code,
         Err(message) => {
-            eprintln!("framex: {message}");
+            eprintln!("framex: {}", terminal_safe(&message));
             ExitCode::from(EXIT_INVALID)
         }
     }
@@ -334,7 +334,8 @@ async fn dispatch(cli: Cli) -> Result<ExitCode, String> {
                 .await
                 .map_err(|e| e.to_string())?;
                 for (id, err) in prepared.element_errors() {
-                    eprintln!("framex: element {id:?}: {} ({err})", err.kind());
+                    let (kind, err) = (err.kind(), terminal_safe(&err.to_string()));
+                    eprintln!("framex: element {id:?}: {kind} ({err})");
                 }
                 prepared
                     .plan_with_cache(cache.as_ref(), &planning.options())

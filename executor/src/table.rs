@@ -108,6 +108,21 @@ fn timeline_note(a: &Assignment) -> String {
     }
 }
 
+/// `text` with control characters other than newlines and tabs escaped
+/// (`\u{1b}`), so that a name or path taken from a composition (a NUL, a
+/// terminal escape sequence) is shown, never obeyed, by a terminal.
+pub fn terminal_safe(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c.is_control() && c != '\n' && c != '\t' {
+                c.escape_unicode().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}
+
 /// One line per element and the metrics of a run.
 pub fn report_summary(report: &Report) -> String {
     let mut out = String::new();
@@ -117,7 +132,7 @@ pub fn report_summary(report: &Report) -> String {
                 let _ = writeln!(out, "ok     {id:<24} {:>6} frames  {}", e.frames, e.role);
             }
             Some(err) => {
-                let _ = writeln!(out, "error  {id:<24} {err}");
+                let _ = writeln!(out, "error  {id:<24} {}", terminal_safe(err));
             }
         }
     }
@@ -151,4 +166,18 @@ fn shorten(text: &str, max: usize) -> String {
         .rev()
         .collect();
     format!("…{tail}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn control_characters_are_shown_not_obeyed() {
+        assert_eq!(
+            terminal_safe("a\u{1b}[2Jb\0c\nd\te"),
+            "a\\u{1b}[2Jb\\u{0}c\nd\te"
+        );
+        assert_eq!(terminal_safe("plain é"), "plain é");
+    }
 }
