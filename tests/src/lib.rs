@@ -55,6 +55,25 @@ pub fn framex_bin() -> PathBuf {
     .clone()
 }
 
+/// Runs `framex --quiet plan --json <args…> <file>` and returns the plan it
+/// prints; panics with framex's stderr when it fails.
+pub fn framex_plan_json(args: &[&str], file: &Path) -> serde_json::Value {
+    let output = Command::new(framex_bin())
+        .args(["--quiet", "plan", "--json"])
+        .args(args)
+        .arg(file)
+        .output()
+        .expect("framex runs");
+    assert!(
+        output.status.success(),
+        "framex plan {args:?} {} failed ({}): {}",
+        file.display(),
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).expect("framex plan --json prints JSON")
+}
+
 /// A directory for test media made with lavfi, kept between runs under the
 /// target directory so clips are made once.
 pub fn media_dir() -> PathBuf {

@@ -174,17 +174,7 @@ fn the_plan_shows_the_content_digest() {
     let d = dir.path();
     let first = copy(d, "one", 100);
     let composition = render(d, "r1", &first, r#", "identity": "content""#);
-    let output = std::process::Command::new(framex_tests::framex_bin())
-        .args(["--quiet", "plan", "--json", "--no-cache"])
-        .arg(&composition)
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let plan: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let plan = framex_tests::framex_plan_json(&["--no-cache"], &composition);
     let source = &plan["units"][0]["source"];
     assert_eq!(source["kind"], "content", "{plan}");
     let bytes = std::fs::read(&first).unwrap();

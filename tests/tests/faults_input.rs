@@ -925,21 +925,10 @@ fn a_million_elements_are_refused_quickly() {
     println!("10^6 elements refused in {:?}", started.elapsed());
 }
 
-/// Frame counts of `framex plan --json` per element id.
 /// Per element: the frames its extraction gives (the slice: those before the
 /// source's end) and the frames of its slot (the rest hold the last frame).
 fn planned_frames(composition: &Path) -> std::collections::BTreeMap<String, (u64, u64)> {
-    let output = Command::new(framex_bin())
-        .args(["--quiet", "plan", "--no-cache", "--json"])
-        .arg(composition)
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let plan: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let plan = framex_tests::framex_plan_json(&["--no-cache"], composition);
     plan["assignments"]
         .as_array()
         .unwrap()

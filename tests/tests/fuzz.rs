@@ -17,7 +17,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use framex_core::{
     plan, validate, Composition, PlanError, PlanOptions, Request, SourceFacts, SourceIdentity,
 };
-use framex_tests::{framex_bin, plan_case_json};
+use framex_tests::plan_case_json;
 use proptest::prelude::*;
 use proptest::sample::select;
 use serde_json::{json, Map, Value};
@@ -702,17 +702,7 @@ fn plans_are_the_same_in_another_process() {
         };
         let path = dir.path().join(format!("request-{i}.json"));
         std::fs::write(&path, &text).unwrap();
-        let output = std::process::Command::new(framex_bin())
-            .args(["--quiet", "plan", "--request", "--json"])
-            .arg(&path)
-            .output()
-            .unwrap();
-        assert!(
-            output.status.success(),
-            "{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        let cli: Value = serde_json::from_slice(&output.stdout).unwrap();
+        let cli = framex_tests::framex_plan_json(&["--request"], &path);
         assert_eq!(cli, native, "request {i}: {text}");
         compared += 1;
     }
