@@ -114,6 +114,12 @@ pub fn prepare_demo(ffmpeg: &Path, dir: &Path, size: DemoSize) -> Result<PathBuf
         std::fs::rename(&tmp, &path).map_err(|e| format!("{}: {e}", path.display()))?;
     }
     let d = if size == DemoSize::Full { 4.0 } else { 2.0 };
+    let with = |mut element: serde_json::Value, extra: serde_json::Value| {
+        if let (Some(e), Some(x)) = (element.as_object_mut(), extra.as_object()) {
+            e.extend(x.clone());
+        }
+        element
+    };
     let el = |id: &str,
               src: &str,
               start: f64,
@@ -123,7 +129,10 @@ pub fn prepare_demo(ffmpeg: &Path, dir: &Path, size: DemoSize) -> Result<PathBuf
         json!({"id": id, "src": src, "mediaStart": start, "duration": duration, "fps": fps, "format": format})
     };
     // A short ad of four scenes: the same background loop in every scene, a
-    // talk cut into overlapping trims, a logo placed twice, and a thumbnail.
+    // talk cut into overlapping trims, a logo placed twice, and a thumbnail;
+    // then the background at double speed (at 60 fps it samples the source
+    // on the same 30 fps grid as the scenes), and an end card that loops the
+    // logo's first half second (one cycle, linked over the slot).
     let composition = json!({"elements": [
         el("scene1-bg", "clips/loop_cfr.mp4", 0.0, d, json!(30), "png"),
         el("scene2-bg", "clips/loop_cfr.mp4", 0.0, d, json!(30), "png"),
@@ -136,6 +145,14 @@ pub fn prepare_demo(ffmpeg: &Path, dir: &Path, size: DemoSize) -> Result<PathBuf
         el("logo-open", "clips/logo_alpha.webm", 0.0, 2.0, json!(30), "png"),
         el("logo-close", "clips/logo_alpha.webm", 0.0, 2.0, json!(30), "png"),
         el("bg-slowmo-60", "clips/loop_cfr.mp4", 1.0, d / 2.0, json!(60), "jpeg"),
+        with(
+            el("bg-fast", "clips/loop_cfr.mp4", 0.0, d / 2.0, json!(60), "png"),
+            json!({"playbackRate": 2}),
+        ),
+        with(
+            el("end-card", "clips/logo_alpha.webm", 0.0, 2.0, json!(30), "png"),
+            json!({"mediaDuration": 0.5, "loop": true}),
+        ),
     ]});
     let path = dir.join("composition.json");
     let text = serde_json::to_string_pretty(&composition).expect("json");
