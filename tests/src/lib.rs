@@ -55,10 +55,30 @@ pub fn framex_bin() -> PathBuf {
     .clone()
 }
 
+/// The environment variables `framex` reads its settings from.
+pub const FRAMEX_ENV: &[&str] = &[
+    "FRAMEX_FFMPEG",
+    "FRAMEX_FFPROBE",
+    "FRAMEX_CACHE_DIR",
+    "FRAMEX_CACHE_MAX_SIZE",
+    "FRAMEX_TIMEOUT",
+    "FRAMEX_DOWNLOAD_TIMEOUT",
+];
+
+/// A `framex` command that ignores the caller's [`FRAMEX_ENV`] settings, so a
+/// test runs the same from any shell; a test sets what it needs itself.
+pub fn framex_command() -> Command {
+    let mut command = Command::new(framex_bin());
+    for var in FRAMEX_ENV {
+        command.env_remove(var);
+    }
+    command
+}
+
 /// Runs `framex --quiet plan --json <args…> <file>` and returns the plan it
 /// prints; panics with framex's stderr when it fails.
 pub fn framex_plan_json(args: &[&str], file: &Path) -> serde_json::Value {
-    let output = Command::new(framex_bin())
+    let output = framex_command()
         .args(["--quiet", "plan", "--json"])
         .args(args)
         .arg(file)

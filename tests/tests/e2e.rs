@@ -9,7 +9,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use framex_tests::{alpha_clip, cfr_clip, framex_bin, make_clip, ntsc_clip, vfr_clip};
+use framex_tests::{
+    alpha_clip, cfr_clip, framex_bin, framex_command, make_clip, ntsc_clip, vfr_clip,
+};
 use serde_json::{json, Value};
 
 // ---------------------------------------------------------------- helpers
@@ -57,18 +59,13 @@ impl Outcome {
 /// The `framex extract` command for `composition` into `out`, with `cache`
 /// as the cache root (`None`: `--no-cache`), `--json` and `--quiet`.
 fn extract_command(composition: &Path, out: &Path, cache: Option<&Path>) -> Command {
-    let mut command = Command::new(framex_bin());
+    let mut command = framex_command();
     command
         .args(["--quiet", "extract"])
         .arg(composition)
         .arg("--out")
         .arg(out)
-        .arg("--json")
-        .env_remove("FRAMEX_FFMPEG")
-        .env_remove("FRAMEX_FFPROBE")
-        .env_remove("FRAMEX_CACHE_DIR")
-        .env_remove("FRAMEX_CACHE_MAX_SIZE")
-        .env_remove("FRAMEX_TIMEOUT");
+        .arg("--json");
     match cache {
         Some(dir) => command.arg("--cache-dir").arg(dir),
         None => command.arg("--no-cache"),
@@ -895,13 +892,10 @@ fn a_partial_still_filled_by_an_orphaned_writer_is_swept_and_the_writer_stops() 
 fn demo_runs_cold_then_warm() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("demo");
-    let mut command = Command::new(framex_bin());
+    let mut command = framex_command();
     command
         .args(["--quiet", "demo", "--small", "--json", "--dir"])
-        .arg(&dir)
-        .env_remove("FRAMEX_FFMPEG")
-        .env_remove("FRAMEX_FFPROBE")
-        .env_remove("FRAMEX_CACHE_DIR");
+        .arg(&dir);
     let outcome = run(command);
     assert_eq!(outcome.code, Some(0), "{}", outcome.stderr);
     let both: Value = serde_json::from_str(&outcome.stdout).unwrap();
@@ -933,13 +927,8 @@ fn demo_runs_cold_then_warm() {
     }
 
     // The table for people, on the clips made above.
-    let mut command = Command::new(framex_bin());
-    command
-        .args(["demo", "--small", "--dir"])
-        .arg(&dir)
-        .env_remove("FRAMEX_FFMPEG")
-        .env_remove("FRAMEX_FFPROBE")
-        .env_remove("FRAMEX_CACHE_DIR");
+    let mut command = framex_command();
+    command.args(["demo", "--small", "--dir"]).arg(&dir);
     let outcome = run(command);
     assert_eq!(outcome.code, Some(0), "{}", outcome.stderr);
     let table = &outcome.stdout;

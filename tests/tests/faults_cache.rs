@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use framex_tests::{framex_bin, make_clip};
+use framex_tests::{framex_command, make_clip};
 
 /// The tests of this file are heavy, and where a kill lands depends on the
 /// load: they run one at a time.
@@ -95,8 +95,8 @@ fn composition(dir: &Path) -> PathBuf {
 
 /// `framex --quiet …`.
 fn framex() -> Command {
-    let mut command = Command::new(framex_bin());
-    command.arg("--quiet").env_remove("FRAMEX_CACHE_MAX_SIZE");
+    let mut command = framex_command();
+    command.arg("--quiet");
     command
 }
 

@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
-use framex_tests::{cfr_clip, framex_bin};
+use framex_tests::{cfr_clip, framex_bin, framex_command};
 use serde_json::Value;
 
 /// The faulty source's file name: the fake ffmpeg misbehaves only when its
@@ -107,16 +107,7 @@ dir=$(dirname "$out")
 
     /// Runs `framex extract` with the fake ffmpeg (or the real one).
     fn extract(&self, fake: bool, extra: &[&str]) -> (Output, Value, Duration) {
-        let mut command = Command::new(framex_bin());
-        for var in [
-            "FRAMEX_FFMPEG",
-            "FRAMEX_FFPROBE",
-            "FRAMEX_CACHE_DIR",
-            "FRAMEX_TIMEOUT",
-            "FRAMEX_CACHE_MAX_SIZE",
-        ] {
-            command.env_remove(var);
-        }
+        let mut command = framex_command();
         if fake {
             command.env("FRAMEX_FFMPEG", self.path("fake-ffmpeg"));
         }

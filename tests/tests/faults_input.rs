@@ -20,7 +20,7 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use framex_tests::{cfr_clip, framex_bin};
+use framex_tests::{cfr_clip, framex_bin, framex_command};
 use serde_json::{json, Value};
 
 /// The element every composition starts with: 15 frames of a good clip.
@@ -690,16 +690,7 @@ fn run_case(case: &Case) -> Result<Ran, String> {
         .then(|| tree(&root.join("outside")));
 
     let started = Instant::now();
-    let mut command = Command::new(framex_bin());
-    for var in [
-        "FRAMEX_FFMPEG",
-        "FRAMEX_FFPROBE",
-        "FRAMEX_CACHE_DIR",
-        "FRAMEX_TIMEOUT",
-        "FRAMEX_CACHE_MAX_SIZE",
-    ] {
-        command.env_remove(var);
-    }
+    let mut command = framex_command();
     let output = command
         .current_dir(&cwd)
         .env("HOME", &home)
