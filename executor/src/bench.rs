@@ -17,7 +17,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::cache::hash_file;
 use crate::extract::{ffmpeg_args, run_ffmpeg, ExtractSpec, RunLimits};
-use crate::prepare::{prepare, SourceOptions};
+use crate::prepare::{prepare, read_composition, SourceOptions};
 use crate::run::{run, RunOptions, DEFAULT_MAX_CACHE_BYTES};
 use crate::tools::Tools;
 
@@ -421,8 +421,10 @@ async fn naive_run(
     jobs: usize,
 ) -> Result<Duration, String> {
     let t = Instant::now();
+    let read = read_composition(composition).map_err(|e| e.to_string())?;
     let prepared = prepare(
         composition,
+        read,
         tools,
         None,
         jobs,

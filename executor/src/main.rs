@@ -15,7 +15,7 @@ use framex_core::{PlanOptions, Request};
 use framex_executor::cache::Cache;
 use framex_executor::demo::{demo_table, prepare_demo, DemoSize};
 use framex_executor::download::DownloadOptions;
-use framex_executor::prepare::{prepare, InputError, SourceOptions};
+use framex_executor::prepare::{prepare, read_composition, InputError, SourceOptions};
 use framex_executor::run::{run, RunError, RunOptions, DEFAULT_MAX_CACHE_BYTES, GC_GUARD_AGE};
 use framex_executor::table::{plan_table, report_summary, terminal_safe};
 use framex_executor::{default_cache_dir, preview, Report, Tools};
@@ -323,8 +323,10 @@ async fn dispatch(cli: Cli) -> Result<ExitCode, String> {
                     _ => None,
                 };
                 let jobs = default_jobs();
+                let read = read_composition(&composition).map_err(|e| e.to_string())?;
                 let prepared = prepare(
                     &composition,
+                    read,
                     &tools,
                     cache.as_ref(),
                     jobs,

@@ -177,19 +177,20 @@ pub fn read_composition(composition_path: &Path) -> Result<Composition, InputErr
     Ok(composition)
 }
 
-/// Reads and checks the composition, then resolves (downloads, hashes) and
-/// probes every distinct source (at most `jobs` at once). Probes are
+/// Resolves (downloads, hashes) and probes every distinct source of a
+/// composition [`read_composition`] read from `composition_path` (sources
+/// are relative to its directory), at most `jobs` at once. Probes are
 /// remembered in the cache, keyed by source identity, so warm runs start no
 /// ffprobe.
 pub async fn prepare(
     composition_path: &Path,
+    composition: Composition,
     tools: &Tools,
     cache: Option<&Cache>,
     jobs: usize,
     timeout: Duration,
     options: &SourceOptions,
 ) -> Result<Prepared, InputError> {
-    let composition = read_composition(composition_path)?;
     let content_dirs = options
         .content_dirs
         .iter()

@@ -103,7 +103,7 @@ pub async fn run(options: &RunOptions) -> Result<Report, RunError> {
         RunError::Setup(format!("{what} {}: {e}", path.display()))
     };
     // An invalid composition is refused before any directory is made.
-    crate::prepare::read_composition(&options.composition)?;
+    let composition = crate::prepare::read_composition(&options.composition)?;
     std::fs::create_dir_all(&options.out_dir)
         .map_err(|e| setup("cannot create output directory", &options.out_dir, e))?;
     let out_dir = std::fs::canonicalize(&options.out_dir)
@@ -125,6 +125,7 @@ pub async fn run(options: &RunOptions) -> Result<Report, RunError> {
     let t = Instant::now();
     let prepared = prepare(
         &options.composition,
+        composition,
         &options.tools,
         cache.as_ref(),
         options.jobs,
