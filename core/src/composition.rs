@@ -434,12 +434,12 @@ mod tests {
             );
         }
         // Objects still read as before, both ways.
-        let text = r#"{"composition":{"elements":[{"id":"a","src":"x","mediaStart":0,"duration":1,"fps":30,"format":"png"}]},"sources":{"x":{"identity":{"kind":"name","name":"x"},"durationUs":5}},"options":{"superset":false}}"#;
+        let text = r#"{"composition":{"elements":[{"id":"a","src":"x","mediaStart":0,"duration":1,"fps":30,"format":"png"}]},"sources":{"x":{"identity":{"kind":"name","name":"x"},"durationUs":5}},"options":{"seekCostFrames":3}}"#;
         let request = crate::Request::from_json(text).unwrap();
         let again: crate::Request =
             serde_json::from_str(&serde_json::to_string(&request).unwrap()).unwrap();
         assert_eq!(again, request);
-        assert!(!request.options.superset);
+        assert_eq!(request.options.seek_cost_frames, 3);
     }
 
     #[test]

@@ -148,17 +148,18 @@ pub enum Problem {
         /// The value as written.
         value: String,
     },
-    /// `fps / playbackRate`, the rate at which the element samples its
-    /// source, is not a frame rate framex accepts.
-    #[error("{rate} at {fps} fps samples the source at {grid} frames per second, beyond the 1000 accepted")]
-    SourceGridOutOfRange {
-        /// The playback rate, reduced (`"1/2"`).
-        rate: String,
-        /// The element's frame rate (`"30/1"`).
-        fps: String,
-        /// `fps / rate` as a reduced fraction.
-        grid: String,
+    /// The slot has more frames than an element may have.
+    #[error("makes {frames} frames at this fps; at most {max} are accepted per element")]
+    TooManyFrames {
+        /// `ceil(duration × fps)`.
+        frames: u64,
+        /// The limit.
+        max: u64,
     },
+    /// The exact arithmetic of the element's ticks on its source would
+    /// overflow 128 bits (an extreme time base, rate and start together).
+    #[error("its ticks cannot be computed exactly on this source (the arithmetic overflows)")]
+    TimeOverflow,
     /// `loop` is set but the length of a pass is unknown: no `mediaDuration`
     /// and no known source duration.
     #[error(
@@ -228,6 +229,14 @@ pub enum PlanError {
     /// One or more elements are invalid; every one is listed.
     #[error("{} invalid element{}:\n{}", .0.len(), if .0.len() == 1 { "" } else { "s" }, list(.0))]
     Invalid(Vec<ElementError>),
+    /// A source's facts cannot be used.
+    #[error("source {src:?}: timeline {problem}")]
+    BadTimeline {
+        /// The `src` as written.
+        src: String,
+        /// What is wrong.
+        problem: crate::timeline::TimelineError,
+    },
     /// More elements than a plan may hold.
     #[error("the composition has {count} elements; at most {max} are accepted")]
     TooManyElements {

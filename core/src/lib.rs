@@ -1,9 +1,12 @@
 //! # framex-core
 //!
 //! Pure planning of video frame extraction. Given a composition (video
-//! elements on a timeline) and what the caller knows about each source, it
-//! returns the smallest set of extractions that covers every element, and
-//! where each element's frames come from.
+//! elements on a timeline) and what the caller knows about each source (its
+//! frames' presentation times and keyframes, from a probe), it decides which
+//! source frame every tick of every element shows, by one rule
+//! ([`rule`](crate::TickRule)), and plans to make each distinct source frame
+//! once: across elements, rates, loops, held frames and, through the
+//! caller's frame store, renders.
 //!
 //! The crate does no I/O, reads no clock, starts no threads and uses no
 //! randomness (`clippy.toml` enforces it): the same request gives the same
@@ -14,11 +17,13 @@
 //!
 //! let composition = Composition::from_json(r#"{"elements": [
 //!   {"id": "a", "src": "loop.mp4", "mediaStart": 0, "duration": 2, "fps": 30, "format": "png"},
-//!   {"id": "b", "src": "loop.mp4", "mediaStart": 0, "duration": 2, "fps": 30, "format": "png"}
+//!   {"id": "b", "src": "loop.mp4", "mediaStart": 1, "duration": 2, "fps": 30, "format": "png"}
 //! ]}"#).unwrap();
 //! let plan = plan(&Request { composition, ..Request::default() }).unwrap();
-//! assert_eq!(plan.totals.units, 1);
-//! assert_eq!(plan.totals.dedupe_hits, 1);
+//! // 120 ticks show 90 distinct frames (a 30 fps source is assumed here).
+//! assert_eq!(plan.totals.frames_requested, 120);
+//! assert_eq!(plan.totals.distinct_frames, 90);
+//! assert_eq!(plan.totals.decode_runs, 1);
 //! ```
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -36,30 +41,43 @@ macro_rules! objects_only {
     )*};
 }
 
-pub mod composition;
-pub mod error;
-pub mod frames;
-pub mod key;
-pub mod plan;
-pub mod request;
-pub mod time;
-pub mod timeline;
-pub mod validate;
+mod composition;
+mod error;
+mod key;
+mod plan;
+mod recipe;
+mod request;
+mod rule;
+mod runs;
+mod time;
+mod timeline;
+mod validate;
 
 pub use composition::{
     parse_json, Composition, ElementInput, FpsInput, IdentityMode, ImageFormat, Transfer,
 };
 pub use error::{ElementError, ErrorDetail, Field, ParseError, PlanError, Problem};
-pub use frames::{distinct_runs, rescale_near, shown_frames};
-pub use key::{DedupeKey, CACHE_SCHEMA_VERSION, RECIPE_VERSION};
+pub use key::{element_key, frame_key, recipe_key, recipe_key_text, Recipe, CACHE_SCHEMA_VERSION};
 pub use plan::{
-    dedupe_key, plan, plan_elements, source_facts, Assignment, Cycle, ExtractionUnit, Held, Plan,
-    Role, Slice, Totals, UnitMember, Warning, PLAN_SCHEMA_VERSION,
+    element_frames, plan, plan_elements, source_facts, DecodeRun, ElementPlan, Plan, RecipePlan,
+    Role, SourcePlan, Totals, Warning, PLAN_SCHEMA_VERSION,
 };
-pub use request::{PlanOptions, Request, SourceFacts, SourceIdentity};
-pub use time::{format_us, seconds_to_us, source_grid, Fps, PlaybackRate};
-pub use timeline::{ElementFrames, FrameSource, HeldFrom};
-pub use validate::{check_id, validate, validate_fields, Element};
+pub use recipe::{
+    alpha_decoder, decode_args, describe as describe_recipe, Arg, DecodeSource, EncodeSettings,
+    RawFormat, ENCODE, RECIPE_VERSION,
+};
+pub use request::{
+    PlanOptions, Request, SourceFacts, SourceIdentity, DEFAULT_ASSUMED_RATE,
+    DEFAULT_SEEK_COST_FRAMES,
+};
+pub use rule::{Overflow, TickRule};
+pub use runs::{frames_of, FrameRun, IndexRuns, RunBuilder, Step};
+pub use time::{format_us, seconds_to_us, Fps, PlaybackRate, MAX_FPS, US_PER_SEC};
+pub use timeline::{TimeBase, Timeline, TimelineError, MAX_TIMELINE_FRAMES};
+pub use validate::{
+    check_id, validate, validate_fields, Element, MAX_ELEMENTS, MAX_FRAMES_PER_ELEMENT,
+    MAX_ID_BYTES,
+};
 
 /// The version of this crate.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

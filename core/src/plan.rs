@@ -1,107 +1,40 @@
-//! The planner: validated elements → unique works → cache lookup → superset
-//! units → one assignment per element.
+//! The planner: validated elements → the frame every tick shows → distinct
+//! frames per source and recipe → store lookup → decode runs → one plan per
+//! element.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::composition::{ImageFormat, Transfer};
-use crate::error::PlanError;
-use crate::key::DedupeKey;
+use crate::error::{ElementError, Field, PlanError, Problem};
+use crate::key::{recipe_key, Recipe};
 use crate::request::{PlanOptions, Request, SourceFacts, SourceIdentity};
-use crate::time::Fps;
-use crate::timeline::{ElementFrames, HeldFrom};
+use crate::rule::TickRule;
+use crate::runs::{FrameRun, IndexRuns, RunBuilder, Step};
+use crate::time::{format_us, Fps, PlaybackRate};
+use crate::timeline::Timeline;
 use crate::validate::{validate, Element};
 
-mod group;
+mod decode;
 mod model;
+mod needs;
 
-use group::group_works;
 pub use model::{
-    Assignment, Cycle, ExtractionUnit, Held, Plan, Role, Slice, Totals, UnitMember, Warning,
+    DecodeRun, ElementPlan, Plan, RecipePlan, Role, SourcePlan, Totals, Warning,
     PLAN_SCHEMA_VERSION,
 };
+use needs::FrameNeeds;
 
-/// Plans a request: validates, dedupes, consults the cache, groups.
+/// Plans a request: validates, resolves every tick to a source frame, finds
+/// the distinct frames, looks them up in the store's index, groups the rest
+/// into decode runs.
 pub fn plan(request: &Request) -> Result<Plan, PlanError> {
     let elements = validate(&request.composition, &request.sources)?;
-    Ok(plan_elements(
+    plan_elements(
         &elements,
         &request.sources,
-        &request.cached_keys,
+        &request.cached_frames,
         &request.options,
-    ))
-}
-
-/// The dedupe key with the source as a number: equal exactly when the
-/// [`DedupeKey`]s are equal.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-enum WorkKey {
-    /// A plain element's work: source, start, duration, fps, format, transfer.
-    Plain(u32, i64, i64, Fps, ImageFormat, Option<Transfer>),
-    /// Frames of a source grid: source, start, grid, frames, format, transfer.
-    Grid(u32, i64, Fps, u64, ImageFormat, Option<Transfer>),
-    /// A source's last frame: source, format, transfer.
-    LastFrame(u32, ImageFormat, Option<Transfer>),
-}
-
-/// A unique work while planning.
-struct Work {
-    key: DedupeKey,
-    cache_key: String,
-    /// Indices of the elements that take their slice from it, in input order.
-    users: Vec<usize>,
-    /// Indices of the elements that only hold its frame (a last frame).
-    holders: Vec<usize>,
-    frame_count: u64,
-    alpha: bool,
-}
-
-impl Work {
-    /// The element that leads the work: its first user, else (a last frame
-    /// only held) its first holder.
-    fn leader(&self) -> usize {
-        let first = self.users.first().or(self.holders.first());
-        first.copied().unwrap_or_default()
-    }
-}
-
-/// The unique works of the plan, found by key.
-#[derive(Default)]
-struct Works {
-    list: Vec<Work>,
-    by_key: BTreeMap<WorkKey, usize>,
-}
-
-impl Works {
-    /// The work for `key` (made by `make` the first time), now also needed
-    /// by element `index`: for its slice (`use`), or for a held frame.
-    fn need(
-        &mut self,
-        key: WorkKey,
-        index: usize,
-        use_slice: bool,
-        make: impl FnOnce() -> (DedupeKey, u64, bool),
-    ) -> usize {
-        let list = &mut self.list;
-        let w = *self.by_key.entry(key).or_insert_with(|| {
-            let (key, frame_count, alpha) = make();
-            list.push(Work {
-                cache_key: key.cache_key(),
-                key,
-                users: Vec::new(),
-                holders: Vec::new(),
-                frame_count,
-                alpha,
-            });
-            list.len() - 1
-        });
-        let work = &mut self.list[w];
-        if use_slice {
-            work.users.push(index);
-        } else {
-            work.holders.push(index);
-        }
-        w
-    }
+    )
 }
 
 /// The facts for one source, or a name-only identity when none were given.
@@ -114,249 +47,390 @@ pub fn source_facts(src: &str, sources: &BTreeMap<String, SourceFacts>) -> Sourc
     })
 }
 
-/// The dedupe key of the work an element takes its slice from: its own
-/// frames, or the source's last frame when that is all it shows. (Held last
-/// frames are [`DedupeKey::last_frame`].)
-pub fn dedupe_key(element: &Element, facts: &SourceFacts) -> DedupeKey {
-    let frames = ElementFrames::of(element, facts.duration_us);
-    main_key(element, facts, &frames)
+/// The frame each tick of `element` shows on `timeline`, as runs.
+pub fn element_frames(element: &Element, timeline: &Timeline) -> Result<Vec<FrameRun>, PlanError> {
+    let rule = TickRule::new(element, timeline).map_err(|_| overflow(element))?;
+    Ok(runs_of(&rule, timeline))
 }
 
-fn main_key(element: &Element, facts: &SourceFacts, frames: &ElementFrames) -> DedupeKey {
-    let source = facts.identity.clone();
-    if frames.extract == 0 {
-        return DedupeKey::last_frame(source, element.format, element.transfer);
+fn runs_of(rule: &TickRule, timeline: &Timeline) -> Vec<FrameRun> {
+    let (num, den) = rule.stride();
+    let mut builder = RunBuilder::new(Step::new(num, den).unwrap_or(Step::ZERO));
+    for frame in rule.shown(timeline) {
+        builder.push(frame);
     }
-    let plain = element.is_plain();
-    DedupeKey {
-        source,
-        start_us: element.start_us,
-        duration_us: if plain { element.duration_us } else { 0 },
-        fps: element.grid,
-        format: element.format,
-        transfer: element.transfer,
-        frames: (!plain).then_some(frames.extract),
-        last_frame: false,
-    }
+    builder.finish()
 }
 
-/// Plans validated elements.
+fn overflow(element: &Element) -> PlanError {
+    PlanError::Invalid(vec![ElementError {
+        index: 0,
+        id: element.id.clone(),
+        field: Field::Src,
+        problem: Problem::TimeOverflow,
+    }])
+}
+
+/// One distinct source while planning.
+struct Source<'a> {
+    src: &'a str,
+    facts: Cow<'a, SourceFacts>,
+    timeline: Cow<'a, Timeline>,
+    /// Its recipes (group numbers), in order of first use.
+    groups: Vec<usize>,
+}
+
+/// One source in one recipe while planning.
+struct Group {
+    source: usize,
+    recipe: Recipe,
+    key: String,
+    needs: FrameNeeds,
+    cached: u64,
+    runs: Vec<decode::Run>,
+    /// Plan-wide run number of each of `runs`.
+    run_ids: Vec<usize>,
+}
+
+/// What the planner found for one element.
+struct Shown {
+    group: usize,
+    frames: Vec<FrameRun>,
+    /// The earlier element with the same frames.
+    duplicate_of: Option<usize>,
+}
+
+/// The parameters that decide an element's frames: equal parameters, equal
+/// frames.
+type TickKey = (usize, i64, i64, Option<i64>, Fps, PlaybackRate, bool);
+
+/// Plans validated elements. `cached` holds, per recipe key, the frame
+/// times the store holds.
 pub fn plan_elements(
     elements: &[Element],
     sources: &BTreeMap<String, SourceFacts>,
-    cached_keys: &BTreeSet<String>,
+    cached: &BTreeMap<String, BTreeSet<i64>>,
     options: &PlanOptions,
-) -> Plan {
-    // 1. Unique works, in order of the first element that needs each. Each
-    // distinct `src` is resolved to a source number once; sources with one
-    // identity share a number, so the dedupe map compares small integers only.
-    let mut facts_of_src: BTreeMap<&str, (u32, SourceFacts)> = BTreeMap::new();
-    let mut number_of_identity: BTreeMap<SourceIdentity, u32> = BTreeMap::new();
-    let mut works = Works::default();
-    // Per element: its time model, its work, the work of its held last frame.
-    let mut needs: Vec<(ElementFrames, usize, Option<usize>)> = Vec::with_capacity(elements.len());
+) -> Result<Plan, PlanError> {
+    // 1. Distinct sources (by identity) and groups (source × recipe).
+    let mut source_list: Vec<Source> = Vec::new();
+    let mut source_of_src: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut source_of_identity: BTreeMap<SourceIdentity, usize> = BTreeMap::new();
+    let mut groups: Vec<Group> = Vec::new();
+    let mut group_of: BTreeMap<(usize, Recipe), usize> = BTreeMap::new();
+    let mut element_group = Vec::with_capacity(elements.len());
+    for element in elements {
+        let source = *source_of_src.entry(&element.src).or_insert_with(|| {
+            let facts = match sources.get(&element.src) {
+                Some(facts) => Cow::Borrowed(facts),
+                None => Cow::Owned(source_facts(&element.src, sources)),
+            };
+            *source_of_identity
+                .entry(facts.identity.clone())
+                .or_insert_with(|| {
+                    let timeline = match &facts {
+                        Cow::Borrowed(f) => f.timeline(),
+                        Cow::Owned(f) => Cow::Owned(f.timeline().into_owned()),
+                    };
+                    source_list.push(Source {
+                        src: &element.src,
+                        facts,
+                        timeline,
+                        groups: Vec::new(),
+                    });
+                    source_list.len() - 1
+                })
+        });
+        let facts = &source_list[source].facts;
+        let recipe = Recipe::new(element.format, facts.alpha, element.transfer);
+        let group = *group_of.entry((source, recipe)).or_insert_with(|| {
+            let s = &mut source_list[source];
+            let key = recipe_key(&s.facts.identity, s.timeline.time_base(), recipe);
+            s.groups.push(groups.len());
+            groups.push(Group {
+                source,
+                recipe,
+                key,
+                needs: FrameNeeds::default(),
+                cached: 0,
+                runs: Vec::new(),
+                run_ids: Vec::new(),
+            });
+            groups.len() - 1
+        });
+        element_group.push(group);
+    }
+
+    // 2. The frame every tick shows; duplicates; the distinct frames of each
+    // group and the first element showing each.
+    let mut by_ticks: BTreeMap<TickKey, usize> = BTreeMap::new();
+    let mut shown: Vec<Shown> = Vec::with_capacity(elements.len());
+    let mut errors = Vec::new();
+    for (index, element) in elements.iter().enumerate() {
+        let group = element_group[index];
+        let source = groups[group].source;
+        let key: TickKey = (
+            source,
+            element.start_us,
+            element.duration_us,
+            element.media_duration_us,
+            element.fps,
+            element.playback_rate,
+            element.looping,
+        );
+        let frames = match by_ticks.get(&key) {
+            Some(&first) => shown[first].frames.clone(),
+            None => match TickRule::new(element, &source_list[source].timeline) {
+                Ok(rule) => {
+                    by_ticks.insert(key, index);
+                    runs_of(&rule, &source_list[source].timeline)
+                }
+                Err(_) => {
+                    errors.push(ElementError {
+                        index: index as u32,
+                        id: element.id.clone(),
+                        field: Field::Src,
+                        problem: Problem::TimeOverflow,
+                    });
+                    Vec::new()
+                }
+            },
+        };
+        shown.push(Shown {
+            group,
+            frames,
+            duplicate_of: None,
+        });
+    }
+    if !errors.is_empty() {
+        return Err(PlanError::Invalid(errors));
+    }
+    let duplicates: Vec<Option<usize>> = {
+        let mut first_with: BTreeMap<(usize, &[FrameRun]), usize> = BTreeMap::new();
+        shown
+            .iter()
+            .enumerate()
+            .map(|(index, s)| {
+                let first = *first_with
+                    .entry((s.group, s.frames.as_slice()))
+                    .or_insert(index);
+                (first != index).then_some(first)
+            })
+            .collect()
+    };
+    for (s, dup) in shown.iter_mut().zip(duplicates) {
+        s.duplicate_of = dup;
+    }
+    for (index, s) in shown.iter().enumerate() {
+        if s.duplicate_of.is_some() {
+            continue;
+        }
+        let needs = &mut groups[s.group].needs;
+        for frame in crate::runs::frames_of(&s.frames) {
+            needs.mark(frame, index as u32);
+        }
+    }
+
+    // 3. Store lookup, then 4. decode runs over the frames to make.
+    for group in &mut groups {
+        let timeline = &source_list[group.source].timeline;
+        let stored = cached.get(&group.key);
+        let is_cached = |index: u64| stored.is_some_and(|set| set.contains(&timeline.pts(index)));
+        group.cached = group.needs.iter().filter(|&(i, _)| is_cached(i)).count() as u64;
+        let to_make = group.needs.iter().filter(|&(i, _)| !is_cached(i));
+        group.runs = decode::group(to_make, timeline, options.seek_cost_frames);
+    }
+    // Runs are numbered in order of their leaders, then by source, recipe
+    // and keyframe.
+    let mut order: Vec<(u32, usize, usize)> = groups
+        .iter()
+        .enumerate()
+        .flat_map(|(g, group)| (0..group.runs.len()).map(move |r| (g, r)))
+        .map(|(g, r)| (groups[g].runs[r].leader(), g, r))
+        .collect();
+    order.sort_unstable();
+    for group in &mut groups {
+        group.run_ids = vec![0; group.runs.len()];
+    }
+    for (number, &(_, g, r)) in order.iter().enumerate() {
+        groups[g].run_ids[r] = number;
+    }
+    let run_name = |number: usize| format!("r{}", number + 1);
+
+    // 5. One plan per element.
+    let mut plans: Vec<ElementPlan> = Vec::with_capacity(elements.len());
     let mut warnings = Vec::new();
     let mut frames_requested = 0u64;
-    for (index, element) in elements.iter().enumerate() {
-        let (source, facts) = facts_of_src.entry(&element.src).or_insert_with(|| {
-            let facts = source_facts(&element.src, sources);
-            let next = number_of_identity.len() as u32;
-            let number = *number_of_identity
-                .entry(facts.identity.clone())
-                .or_insert(next);
-            (number, facts)
-        });
-        let (source, facts) = (*source, &*facts);
-        let frames = ElementFrames::of(element, facts.duration_us);
-        frames_requested += frames.frames;
-        if let Some(message) = frames.warning(element, facts.duration_us) {
-            warnings.push(Warning {
-                element_id: element.id.clone(),
-                message,
-            });
+    for (element, s) in elements.iter().zip(&shown) {
+        let group = &groups[s.group];
+        let source = &source_list[group.source];
+        let ticks: u64 = s.frames.iter().map(|r| r.ticks).sum();
+        frames_requested += ticks;
+        if let Some(warning) = start_warning(element, &source.timeline, ticks) {
+            warnings.push(warning);
         }
-        let (format, transfer) = (element.format, element.transfer);
-        let make = || {
-            (
-                main_key(element, facts, &frames),
-                frames.extract.max(1),
-                facts.alpha,
-            )
-        };
-        let last_frame = WorkKey::LastFrame(source, format, transfer);
-        let main = if frames.extract == 0 {
-            works.need(last_frame, index, true, make)
-        } else if element.is_plain() {
-            let (start, duration) = (element.start_us, element.duration_us);
-            let key = WorkKey::Plain(source, start, duration, element.fps, format, transfer);
-            works.need(key, index, true, make)
-        } else {
-            let (start, grid) = (element.start_us, element.grid);
-            let key = WorkKey::Grid(source, start, grid, frames.extract, format, transfer);
-            works.need(key, index, true, make)
-        };
-        let held = frames.needs_last_frame().then(|| {
-            works.need(last_frame, index, false, || {
-                let key = DedupeKey::last_frame(facts.identity.clone(), format, transfer);
-                (key, 1, facts.alpha)
-            })
-        });
-        needs.push((frames, main, held));
-    }
-    let works = works.list;
-
-    // 2. Cache lookup, then 3. superset groups over the misses.
-    let misses: Vec<usize> = (0..works.len())
-        .filter(|&w| !cached_keys.contains(&works[w].cache_key))
-        .collect();
-    let groups = group_works(&works, &misses, options);
-
-    // 4. Units in order of their leader, and each work's place in one.
-    let mut placement: BTreeMap<usize, (usize, Slice)> = BTreeMap::new();
-    let mut units = Vec::with_capacity(groups.len());
-    for (u, group) in groups.iter().enumerate() {
-        let unit_id = format!("u{}", u + 1);
-        let lead = group
-            .iter()
-            .map(|m| m.work)
-            .min_by_key(|&w| (works[w].leader(), w))
-            .unwrap_or_default();
-        let first = &works[lead];
-        let anchor = group.iter().map(|m| m.offset).min().unwrap_or_default();
-        let members = group
-            .iter()
-            .map(|m| {
-                let slice = Slice {
-                    offset: m.offset - anchor,
-                    count: works[m.work].frame_count,
-                };
-                placement.insert(m.work, (u, slice));
-                UnitMember {
-                    leader: elements[works[m.work].leader()].id.clone(),
-                    cache_key: works[m.work].cache_key.clone(),
-                    slice,
-                }
-            })
-            .collect::<Vec<_>>();
-        let start_work = group
-            .iter()
-            .find(|m| m.offset == anchor)
-            .map_or(lead, |m| m.work);
-        units.push(ExtractionUnit {
-            id: unit_id,
-            src: elements[first.leader()].src.clone(),
-            source: first.key.source.clone(),
-            start_us: works[start_work].key.start_us,
-            fps: first.key.fps,
-            format: first.key.format,
-            transfer: first.key.transfer,
-            alpha: first.alpha && first.key.format == ImageFormat::Png,
-            frame_count: members
-                .iter()
-                .map(|m| m.slice.offset + m.slice.count)
-                .max()
-                .unwrap_or(0),
-            last_frame: first.key.last_frame,
-            leader: elements[first.leader()].id.clone(),
-            members,
-        });
-    }
-
-    // 5. One assignment per element.
-    let (mut dedupe_hits, mut frames_held, mut frames_looped) = (0u64, 0u64, 0u64);
-    let assignments = elements
-        .iter()
-        .zip(&needs)
-        .enumerate()
-        .map(|(index, (element, (frames, main, held)))| {
-            let work = &works[*main];
-            let leader = &elements[work.leader()].id;
-            let placed = placement.get(main);
-            let role = match placed {
-                _ if work.leader() != index => Role::Duplicate {
-                    leader: leader.clone(),
-                },
-                None => Role::CacheHit,
-                Some(&(u, _)) if units[u].leader != *leader => Role::SupersetMember {
-                    unit: units[u].id.clone(),
-                    leader: units[u].leader.clone(),
-                },
-                Some(_) => Role::Leader,
-            };
-            dedupe_hits += u64::from(matches!(role, Role::Duplicate { .. }));
-            let slice = placed.map_or(
-                Slice {
-                    offset: 0,
-                    count: work.frame_count,
-                },
-                |&(_, slice)| slice,
-            );
-            let cycle = frames.cycle.then_some(Cycle {
-                frames: slice.count,
-            });
-            let beyond = frames.frames.saturating_sub(slice.count);
-            let held = match (cycle, held) {
-                (Some(_), _) => {
-                    frames_looped += beyond;
-                    None
-                }
-                (None, _) if beyond == 0 => None,
-                (None, Some(w)) => {
-                    let placed = placement.get(w);
-                    Some(Held {
-                        frames: beyond,
-                        from: HeldFrom::Source,
-                        cache_key: Some(works[*w].cache_key.clone()),
-                        cache_hit: placed.is_none(),
-                        unit: placed.map(|&(u, _)| units[u].id.clone()),
-                    })
-                }
-                (None, None) => Some(Held {
-                    frames: beyond,
-                    from: HeldFrom::Trim,
-                    cache_key: None,
-                    cache_hit: false,
-                    unit: None,
-                }),
-            };
-            frames_held += held.as_ref().map_or(0, |h| h.frames);
-            Assignment {
-                element_id: element.id.clone(),
-                role,
-                cache_key: work.cache_key.clone(),
-                cache_hit: placed.is_none(),
-                unit: placed.map(|&(u, _)| units[u].id.clone()),
-                slice,
-                start_us: element.start_us,
-                fps: element.fps,
-                frames: (frames.frames != slice.count).then_some(frames.frames),
-                playback_rate: (!element.playback_rate.is_normal())
-                    .then_some(element.playback_rate),
-                cycle,
-                held,
+        let (distinct, hits, runs) = match s.duplicate_of {
+            Some(first) => {
+                let p = &plans[first];
+                (p.distinct_frames, p.cache_hits, p.runs.clone())
             }
-        })
+            None => {
+                let stored = cached.get(&group.key);
+                let timeline = &source.timeline;
+                let mut seen = BTreeSet::new();
+                let (mut hits, mut runs) = (0u64, Vec::<usize>::new());
+                let mut previous = None;
+                for frame in crate::runs::frames_of(&s.frames) {
+                    if previous == Some(frame) || !seen.insert(frame) {
+                        previous = Some(frame);
+                        continue;
+                    }
+                    previous = Some(frame);
+                    if stored.is_some_and(|set| set.contains(&timeline.pts(frame))) {
+                        hits += 1;
+                        continue;
+                    }
+                    let r = group.runs.partition_point(|run| run.last < frame);
+                    let id = group.run_ids[r];
+                    if !runs.contains(&id) {
+                        runs.push(id);
+                    }
+                }
+                runs.sort_unstable();
+                let names = runs.into_iter().map(run_name).collect();
+                (seen.len() as u64, hits, names)
+            }
+        };
+        plans.push(ElementPlan {
+            element_id: element.id.clone(),
+            role: Role::CacheHit,
+            source: format!("s{}", group.source + 1),
+            recipe: group.key.clone(),
+            start_us: element.start_us,
+            fps: element.fps,
+            playback_rate: (!element.playback_rate.is_normal()).then_some(element.playback_rate),
+            ticks,
+            distinct_frames: distinct,
+            cache_hits: hits,
+            runs,
+            frames: s.frames.clone(),
+        });
+    }
+    // Roles, now that every run's leader is known.
+    let run_leaders: BTreeMap<String, &str> = order
+        .iter()
+        .enumerate()
+        .map(|(number, &(leader, _, _))| (run_name(number), elements[leader as usize].id.as_str()))
         .collect();
+    for (index, s) in shown.iter().enumerate() {
+        let role = if let Some(first) = s.duplicate_of {
+            Role::Duplicate {
+                of: elements[first].id.clone(),
+            }
+        } else if plans[index].runs.is_empty() {
+            Role::CacheHit
+        } else if plans[index]
+            .runs
+            .iter()
+            .any(|r| run_leaders[r] == elements[index].id)
+        {
+            Role::Leader
+        } else {
+            let run = plans[index].runs[0].clone();
+            Role::Shares {
+                leader: run_leaders[&run].to_string(),
+                run,
+            }
+        };
+        plans[index].role = role;
+    }
 
-    let frames_to_extract: u64 = units.iter().map(|u| u.frame_count).sum();
-    let totals = Totals {
+    // 6. Sources, recipes and totals.
+    let mut source_plans = Vec::with_capacity(source_list.len());
+    let mut totals = Totals {
         elements: elements.len() as u64,
-        unique_works: works.len() as u64,
-        dedupe_hits,
-        superset_groups: units.iter().filter(|u| u.members.len() > 1).count() as u64,
-        cache_hits: (works.len() - misses.len()) as u64,
-        units: units.len() as u64,
         frames_requested,
-        frames_to_extract,
-        frames_saved: frames_requested as i64 - frames_to_extract as i64,
-        frames_held,
-        frames_looped,
+        duplicates: shown.iter().filter(|s| s.duplicate_of.is_some()).count() as u64,
+        decode_runs: order.len() as u64,
+        ..Totals::default()
     };
-    Plan {
+    for (number, source) in source_list.iter().enumerate() {
+        let recipes = source
+            .groups
+            .iter()
+            .map(|&g| {
+                let group = &groups[g];
+                totals.distinct_frames += group.needs.count();
+                totals.cache_hits += group.cached;
+                let runs = group
+                    .runs
+                    .iter()
+                    .zip(&group.run_ids)
+                    .map(|(run, &id)| {
+                        totals.frames_to_decode += run.last - run.keyframe + 1;
+                        DecodeRun {
+                            id: run_name(id),
+                            leader: elements[run.leader() as usize].id.clone(),
+                            keyframe: run.keyframe,
+                            last: run.last,
+                            make: IndexRuns::from_ascending(run.make.iter().map(|&(i, _)| i)),
+                        }
+                    })
+                    .collect();
+                RecipePlan {
+                    key: group.key.clone(),
+                    format: group.recipe.format,
+                    alpha: group.recipe.alpha,
+                    transfer: group.recipe.transfer,
+                    distinct_frames: group.needs.count(),
+                    cache_hits: group.cached,
+                    runs,
+                }
+            })
+            .collect();
+        source_plans.push(SourcePlan {
+            id: format!("s{}", number + 1),
+            src: source.src.to_string(),
+            identity: source.facts.identity.clone(),
+            time_base: source.timeline.time_base(),
+            frames: source.timeline.len(),
+            assumed_rate: source.timeline.is_assumed().then(|| {
+                source
+                    .facts
+                    .frame_rate
+                    .unwrap_or(crate::request::DEFAULT_ASSUMED_RATE)
+            }),
+            recipes,
+        });
+    }
+    totals.dedupe_hits = totals.frames_requested - totals.distinct_frames;
+    totals.frames_to_make = totals.distinct_frames - totals.cache_hits;
+    totals.frames_saved = totals.frames_requested - totals.frames_to_make;
+    Ok(Plan {
         schema: PLAN_SCHEMA_VERSION,
         totals,
-        units,
-        assignments,
+        sources: source_plans,
+        elements: plans,
         warnings,
+    })
+}
+
+/// The warning for a slot that starts at or past its source's known end.
+fn start_warning(element: &Element, timeline: &Timeline, ticks: u64) -> Option<Warning> {
+    let end = timeline.end_us()?;
+    if element.start_us < end {
+        return None;
     }
+    let shown = match ticks {
+        1 => "its frame shows".to_string(),
+        n => format!("all {n} frames show"),
+    };
+    Some(Warning {
+        element_id: element.id.clone(),
+        message: format!(
+            "mediaStart {}s is at or past the end of the source ({}s): {shown} the source's last frame",
+            format_us(element.start_us),
+            format_us(end),
+        ),
+    })
 }

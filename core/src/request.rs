@@ -1,11 +1,14 @@
 //! What the caller hands the planner: the composition, what it knows about
 //! each source, and which cache entries already exist.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
 use crate::composition::Composition;
+use crate::time::Fps;
+use crate::timeline::Timeline;
 
 /// Everything the planner needs, and nothing it would have to fetch itself.
 /// Read from a JSON object only, unknown fields refused (as the other
@@ -18,8 +21,10 @@ pub struct Request {
     /// Facts about sources, keyed by the element's `src` exactly as written.
     /// A source without an entry is known by its name alone.
     pub sources: BTreeMap<String, SourceFacts>,
-    /// Cache keys that already have a good entry.
-    pub cached_keys: BTreeSet<String>,
+    /// Frames the store already holds: per recipe key
+    /// ([`crate::recipe_key`]), their presentation times (ticks, relative
+    /// to the source's first frame).
+    pub cached_frames: BTreeMap<String, BTreeSet<i64>>,
     /// Planning options.
     pub options: PlanOptions,
 }
@@ -36,35 +41,67 @@ impl Request {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PlanOptions {
-    /// Merge overlapping trims of one source into superset extractions.
-    pub superset: bool,
-    /// Also merge trims separated by at most this gap (microseconds); the gap's
-    /// frames are extracted and not used. 0 merges overlapping or touching trims only.
-    pub superset_gap_us: i64,
+    /// What starting a new decode run costs, in frames decoded: two runs of
+    /// one source and recipe merge when the frames between them (up to the
+    /// next run's keyframe) are fewer, since decoding through them is
+    /// cheaper than a new seek.
+    pub seek_cost_frames: u32,
 }
+
+/// The default [`PlanOptions::seek_cost_frames`]: starting an ffmpeg process
+/// and seeking costs about as much as decoding this many 1080p frames.
+pub const DEFAULT_SEEK_COST_FRAMES: u32 = 24;
 
 impl Default for PlanOptions {
     fn default() -> Self {
         Self {
-            superset: true,
-            superset_gap_us: 0,
+            seek_cost_frames: DEFAULT_SEEK_COST_FRAMES,
         }
     }
 }
+
+/// The rate assumed for a source whose frames are unknown and whose facts
+/// name no `frameRate`.
+pub const DEFAULT_ASSUMED_RATE: Fps = Fps::whole(30);
 
 /// What the caller knows about one source.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SourceFacts {
-    /// Who the source is, for dedupe and cache keys.
+    /// Who the source is, for keys.
     pub identity: SourceIdentity,
-    /// Probed duration in microseconds (end of the last frame), when known.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub duration_us: Option<i64>,
     /// The source has an alpha channel (PNG frames are then `rgba`).
     pub alpha: bool,
-    /// The source has a variable frame rate.
-    pub vfr: bool,
+    /// Every frame's presentation time and the keyframes, from the probe.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub timeline: Option<Timeline>,
+    /// Without a timeline: the nominal rate to assume (a constant-rate grid;
+    /// default 30/1).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub frame_rate: Option<Fps>,
+    /// Without a timeline: the duration in microseconds, when known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub duration_us: Option<i64>,
+}
+
+impl SourceFacts {
+    /// The source's timeline: the probed one, or one assumed from the
+    /// nominal rate and duration.
+    pub fn timeline(&self) -> Cow<'_, Timeline> {
+        match &self.timeline {
+            Some(t) => Cow::Borrowed(t),
+            None => Cow::Owned(Timeline::uniform(
+                self.frame_rate.unwrap_or(DEFAULT_ASSUMED_RATE),
+                self.duration_us,
+            )),
+        }
+    }
+
+    /// Whether the length of the source is known (a probed timeline, or a
+    /// duration).
+    pub fn has_end(&self) -> bool {
+        self.timeline.is_some() || self.duration_us.is_some()
+    }
 }
 
 /// The identity of a source: two elements share work only if their sources
@@ -124,7 +161,7 @@ struct RequestDef {
     #[serde(default)]
     sources: BTreeMap<String, SourceFacts>,
     #[serde(default)]
-    cached_keys: BTreeSet<String>,
+    cached_frames: BTreeMap<String, BTreeSet<i64>>,
     #[serde(default)]
     options: PlanOptions,
 }
@@ -137,8 +174,7 @@ struct RequestDef {
     default = "PlanOptions::default"
 )]
 struct PlanOptionsDef {
-    superset: bool,
-    superset_gap_us: i64,
+    seek_cost_frames: u32,
 }
 
 #[derive(Deserialize)]
@@ -146,11 +182,13 @@ struct PlanOptionsDef {
 struct SourceFactsDef {
     identity: SourceIdentity,
     #[serde(default)]
-    duration_us: Option<i64>,
-    #[serde(default)]
     alpha: bool,
     #[serde(default)]
-    vfr: bool,
+    timeline: Option<Timeline>,
+    #[serde(default)]
+    frame_rate: Option<Fps>,
+    #[serde(default)]
+    duration_us: Option<i64>,
 }
 
 #[derive(Deserialize)]

@@ -42,6 +42,12 @@ impl Fps {
         })
     }
 
+    /// A whole rate `n/1`, `n ≥ 1` (for constants).
+    pub const fn whole(n: u32) -> Self {
+        assert!(n > 0, "a rate is positive");
+        Self { num: n, den: 1 }
+    }
+
     /// The numerator (frames).
     pub fn num(self) -> u32 {
         self.num
@@ -91,14 +97,6 @@ impl Fps {
         Self::new(milli as u32, 1000)
     }
 
-    /// The exact source time of frame `index` of a range starting at `start_us`,
-    /// rounded down to the microsecond.
-    pub fn frame_time_us(self, start_us: i64, index: u64) -> i64 {
-        let offset = i128::from(index) * i128::from(self.den) * i128::from(US_PER_SEC)
-            / i128::from(self.num);
-        start_us + offset as i64
-    }
-
     /// Number of frames in `duration_us`: `ceil(duration × fps)`, exactly.
     ///
     /// Frame `j` sits at `j/fps`; the frames inside `[0, duration)` are those
@@ -112,30 +110,6 @@ impl Fps {
         ((n + d - 1) / d) as u64
     }
 
-    /// Whole frame periods that fit in `duration_us`: `floor(duration × fps)`.
-    pub fn whole_frames_in(self, duration_us: i64) -> u64 {
-        if duration_us <= 0 {
-            return 0;
-        }
-        let n = i128::from(duration_us) * i128::from(self.num);
-        (n / (i128::from(self.den) * i128::from(US_PER_SEC))) as u64
-    }
-
-    /// The exact number of frame periods between two times, if it is whole:
-    /// `(b − a) × fps` when that is an integer, else `None` (off the grid).
-    pub fn whole_frames_between(self, a_us: i64, b_us: i64) -> Option<i64> {
-        let n = i128::from(b_us - a_us) * i128::from(self.num);
-        let d = i128::from(self.den) * i128::from(US_PER_SEC);
-        (n % d == 0).then(|| (n / d) as i64)
-    }
-
-    /// The phase of `t_us` on this rate's frame grid, in units of
-    /// `1/(den·10⁶)` frame: two times lie on one grid exactly when their phases
-    /// are equal.
-    pub fn grid_phase(self, t_us: i64) -> i64 {
-        let d = i128::from(self.den) * i128::from(US_PER_SEC);
-        (i128::from(t_us) * i128::from(self.num)).rem_euclid(d) as i64
-    }
 }
 
 impl fmt::Display for Fps {
@@ -249,28 +223,6 @@ impl<'de> Deserialize<'de> for PlaybackRate {
     }
 }
 
-/// The rate at which an element at `fps` playing at `rate` samples its source:
-/// `fps / rate`, as an exact fraction `(num, den)` in lowest terms (in `u64`,
-/// so it can be shown even when it is no valid [`Fps`]).
-pub fn source_grid_fraction(fps: Fps, rate: PlaybackRate) -> (u64, u64) {
-    let num = u64::from(fps.num) * u64::from(rate.den);
-    let den = u64::from(fps.den) * u64::from(rate.num);
-    let g = gcd(num, den);
-    (num / g, den / g)
-}
-
-/// The source grid of an element at `fps` playing at `rate`: `fps / rate`,
-/// frames per second of source. Output frame `j` shows source time
-/// `start + j × rate / fps`, which is grid frame `j`. `None` when the grid is
-/// no valid [`Fps`] (above [`MAX_FPS`], or a part beyond `u32`).
-pub fn source_grid(fps: Fps, rate: PlaybackRate) -> Option<Fps> {
-    let (num, den) = source_grid_fraction(fps, rate);
-    if u128::from(num) > u128::from(MAX_FPS) * u128::from(den) {
-        return None;
-    }
-    Fps::new(u32::try_from(num).ok()?, u32::try_from(den).ok()?)
-}
-
 /// Converts JSON seconds to integer microseconds: rounded to the nearest
 /// microsecond, halves away from zero. `None` for non-finite or out-of-range
 /// values (beyond ±[`MAX_SECONDS`]).
@@ -354,21 +306,6 @@ mod tests {
     }
 
     #[test]
-    fn frame_times_and_grids() {
-        let ntsc = fps(30000, 1001);
-        assert_eq!(ntsc.frame_time_us(0, 1), 33_366);
-        assert_eq!(ntsc.frame_time_us(1_000_000, 30), 2_001_000);
-        assert_eq!(fps(24, 1).whole_frames_between(0, 1_000_000), Some(24));
-        assert_eq!(fps(24, 1).whole_frames_between(0, 500_000), Some(12));
-        assert_eq!(fps(24, 1).whole_frames_between(0, 100_000), None);
-        assert_eq!(ntsc.whole_frames_between(0, 7_500_000), None);
-        assert_eq!(ntsc.whole_frames_between(0, 1_001_000), Some(30));
-        assert_eq!(fps(24, 1).grid_phase(0), fps(24, 1).grid_phase(500_000));
-        assert_ne!(fps(24, 1).grid_phase(0), fps(24, 1).grid_phase(100_000));
-        assert_eq!(fps(24, 1).grid_phase(-500_000), 0);
-    }
-
-    #[test]
     fn playback_rates_are_bounded_reduced_fractions() {
         let rate = |n, d| PlaybackRate::new(n, d).unwrap();
         assert_eq!(rate(4, 2), rate(2, 1));
@@ -386,36 +323,6 @@ mod tests {
         assert_eq!(PlaybackRate::parse("101/1"), None);
         assert_eq!(PlaybackRate::parse("2/0"), None);
         assert!(PlaybackRate::default().is_normal());
-    }
-
-    #[test]
-    fn the_source_grid_is_fps_over_rate() {
-        let rate = |n, d| PlaybackRate::new(n, d).unwrap();
-        // Twice as fast at 30 fps samples the source at 15 fps; half speed at 60.
-        assert_eq!(source_grid(fps(30, 1), rate(2, 1)), Some(fps(15, 1)));
-        assert_eq!(source_grid(fps(30, 1), rate(1, 2)), Some(fps(60, 1)));
-        assert_eq!(source_grid(fps(24, 1), rate(3, 2)), Some(fps(16, 1)));
-        assert_eq!(
-            source_grid(fps(24, 1), rate(1000, 1001)),
-            Some(fps(3003, 125))
-        );
-        assert_eq!(
-            source_grid(fps(25, 1), PlaybackRate::NORMAL),
-            Some(fps(25, 1))
-        );
-        // 1000 fps at 1/2 speed would sample 2000 source frames per second.
-        assert_eq!(source_grid(fps(1000, 1), rate(1, 2)), None);
-        assert_eq!(source_grid_fraction(fps(1000, 1), rate(1, 2)), (2000, 1));
-        // Parts beyond u32 are refused, not wrapped.
-        assert_eq!(source_grid(fps(1, 4_000_000_000), rate(3, 1)), None);
-        // Found by the never-panic property: the range check in u128.
-        let slow = Fps::parse("1/29729678").unwrap();
-        let odd = PlaybackRate::parse("620482472/2429241135").unwrap();
-        assert_eq!(source_grid(slow, odd), None);
-        // Output frame j at fps is source grid frame j: 2 s of timeline at
-        // rate 2 is 60 frames at 30 fps, 4 s of source at 15 fps.
-        let g = source_grid(fps(30, 1), rate(2, 1)).unwrap();
-        assert_eq!(g.frame_time_us(0, 60), 4_000_000);
     }
 
     #[test]

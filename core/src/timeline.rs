@@ -1,290 +1,517 @@
-//! The time model of one element: which source frame each of its frames
-//! shows, with a playback rate, a trim (`mediaDuration`), a loop, and a slot
-//! that outlasts its source. Integers only.
+//! A source's frames: every frame's presentation time, exactly, in the
+//! stream's own time base, relative to the first frame; where the source
+//! ends; which frames are keyframes.
 //!
-//! - The slot has `n = ceil(duration × fps)` frames.
-//! - Output frame `j` shows source time `mediaStart + j × rate / fps`: frame
-//!   `j` of an extraction at the source grid `G = fps / rate` from
-//!   `mediaStart`. Elements on one grid can share frames; elements on
-//!   different grids never do, even where their times coincide, since the
-//!   frame on screen at a tick depends on the grid (ffmpeg's `fps` filter
-//!   picks the frame at or before `t + ½/G`).
-//! - A pass ends at `mediaStart + mediaDuration` or at the source's end,
-//!   whichever comes first (when either is known), and has
-//!   `P = ceil((passEnd − mediaStart) × G)` grid frames: a last partial frame
-//!   period counts whole, as for `n`.
-//! - Without `loop`, frames `j < min(n, P)` are grid frames; the frames past
-//!   the pass hold a last frame: the trim's (grid frame `P − 1`) when
-//!   `mediaDuration` ended the pass before the source's end, else the
-//!   source's true last frame (which the grid's last frame may not show: a 30
-//!   fps source sampled at 10 fps). A slot starting at or past the source's
-//!   end shows only the source's last frame.
-//! - With `loop`, frame `j` shows grid frame `j mod P`: one cycle of `P`
-//!   frames, extracted once.
+//! The executor builds a [`Timeline`] from the probe (packet timestamps in
+//! presentation order, discarded and edit-list packets left out). A caller
+//! that knows only a nominal rate (the browser preview) gets an *assumed*
+//! one: [`Timeline::uniform`], a constant-rate grid at that rate.
+//!
+//! Serialized compactly: presentation times and keyframe indices as runs of
+//! arithmetic progressions `[first, step, count]`, so an hour of a constant
+//! rate source is one run.
 
 use serde::{Deserialize, Serialize};
 
-use crate::time::format_us;
-use crate::validate::Element;
+use crate::time::{Fps, US_PER_SEC};
 
-/// Which last frame the frames past a pass hold.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum HeldFrom {
-    /// The trim's last frame: the pass's grid frame `P − 1`, already extracted.
-    Trim,
-    /// The source's true last frame, extracted on its own.
-    Source,
+/// The unit of a stream's timestamps: `num/den` seconds per tick, reduced.
+/// Serialized as `"num/den"`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct TimeBase {
+    num: u32,
+    den: u32,
 }
 
-/// How one element's frames come from its source.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct ElementFrames {
-    /// `n = ceil(duration × fps)`: the frames of the slot.
-    pub frames: u64,
-    /// `P`: grid frames in one pass, when the pass has a known end.
-    pub pass: Option<u64>,
-    /// Grid frames from `mediaStart` the element takes from its extraction:
-    /// `min(n, P)`. 0 when the slot starts at or past the source's end.
-    pub extract: u64,
-    /// The slot loops over the `extract` frames (a loop longer than its pass).
-    pub cycle: bool,
-    /// Frames past the pass that hold a last frame, and which one.
-    pub held: Option<(u64, HeldFrom)>,
+impl TimeBase {
+    /// A reduced time base, or `None` when a part is zero.
+    pub fn new(num: u32, den: u32) -> Option<Self> {
+        let f = Fps::new(num, den)?;
+        Some(Self {
+            num: f.num(),
+            den: f.den(),
+        })
+    }
+
+    /// Seconds per tick, numerator.
+    pub fn num(self) -> u32 {
+        self.num
+    }
+
+    /// Seconds per tick, denominator.
+    pub fn den(self) -> u32 {
+        self.den
+    }
+
+    /// `ticks` as microseconds, rounded down (for display and seeking).
+    pub fn ticks_to_us_floor(self, ticks: i64) -> i64 {
+        let n = i128::from(ticks) * i128::from(self.num) * i128::from(US_PER_SEC);
+        n.div_euclid(i128::from(self.den)) as i64
+    }
+
+    /// `ticks` as microseconds, rounded up.
+    pub fn ticks_to_us_ceil(self, ticks: i64) -> i64 {
+        let n = i128::from(ticks) * i128::from(self.num) * i128::from(US_PER_SEC);
+        let d = i128::from(self.den);
+        (-((-n).div_euclid(d))) as i64
+    }
 }
 
-/// Where frame `j` of an element comes from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum FrameSource {
-    /// Grid frame `k` of the element's extraction (`0 ≤ k < extract`).
-    Grid(u64),
-    /// The source's true last frame.
-    LastFrame,
+impl std::fmt::Display for TimeBase {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.num, self.den)
+    }
 }
 
-impl ElementFrames {
-    /// The time model of `element` on a source whose end (microseconds, from
-    /// the probe) is `source_end_us` when known. A `loop` without a known
-    /// pass length (refused by validation) plays once.
-    pub fn of(element: &Element, source_end_us: Option<i64>) -> Self {
-        let frames = element.fps.frames_in(element.duration_us);
-        let start = element.start_us;
-        let trim_end = element.media_duration_us.map(|d| start.saturating_add(d));
-        let pass_end = match (trim_end, source_end_us) {
-            (Some(t), Some(s)) => Some(t.min(s)),
-            (t, s) => t.or(s),
+impl Serialize for TimeBase {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for TimeBase {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        let parsed = text.split_once('/').and_then(|(n, d)| {
+            TimeBase::new(n.trim().parse().ok()?, d.trim().parse().ok()?)
+        });
+        parsed.ok_or_else(|| serde::de::Error::custom(format!("invalid time base {text:?}")))
+    }
+}
+
+/// The frames of one source.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Timeline {
+    time_base: TimeBase,
+    frames: Frames,
+    /// Frame indices that decoding can start from, ascending; never empty
+    /// (frame 0 counts as one when the probe names none before it).
+    keyframes: Vec<u64>,
+    /// The lower median of the intervals between consecutive frames, in
+    /// ticks; 0 for a one-frame source.
+    median_interval: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Frames {
+    /// Probed presentation times, strictly increasing from 0, and the end of
+    /// the last frame (its time plus its duration), all in ticks.
+    Listed { pts: Vec<i64>, end: i64 },
+    /// A constant-rate grid assumed from a nominal rate: frame `i` at tick
+    /// `i` (the time base is one frame period), `count` frames when known.
+    Assumed { count: Option<u64> },
+}
+
+/// Why a timeline cannot be used.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum TimelineError {
+    /// No frame at all.
+    #[error("has no frames")]
+    Empty,
+    /// A run of presentation times or keyframes is malformed.
+    #[error("run #{index} {problem}")]
+    BadRun {
+        /// Position of the run.
+        index: u32,
+        /// What is wrong.
+        problem: &'static str,
+    },
+    /// Presentation times are not strictly increasing from 0 (two frames at
+    /// one time, or out of order): framex cannot tell which frame a tick shows.
+    #[error("presentation times must increase strictly from 0 (frame {index} at {pts})")]
+    NotIncreasing {
+        /// The offending frame.
+        index: u64,
+        /// Its time.
+        pts: i64,
+    },
+    /// The end is not after the last frame's time.
+    #[error("end {end} is not after the last frame's time {last}")]
+    EndBeforeLastFrame {
+        /// The end given.
+        end: i64,
+        /// The last frame's time.
+        last: i64,
+    },
+    /// A keyframe index names no frame, or keyframes are not ascending.
+    #[error("keyframe {index} is out of range or out of order")]
+    BadKeyframe {
+        /// The offending index.
+        index: u64,
+    },
+    /// More frames than a timeline may list.
+    #[error("lists {count} frames; at most {max} are accepted")]
+    TooManyFrames {
+        /// How many it lists.
+        count: u64,
+        /// The limit.
+        max: u64,
+    },
+}
+
+/// The most frames a listed timeline may have (about 46 hours at 60 fps).
+pub const MAX_TIMELINE_FRAMES: u64 = 10_000_000;
+
+impl Timeline {
+    /// A probed timeline: `pts` strictly increasing from 0 (ticks of
+    /// `time_base`), `end` after the last, `keyframes` ascending indices.
+    pub fn new(
+        time_base: TimeBase,
+        pts: Vec<i64>,
+        end: i64,
+        keyframes: Vec<u64>,
+    ) -> Result<Self, TimelineError> {
+        let Some(&last) = pts.last() else {
+            return Err(TimelineError::Empty);
         };
-        let pass = pass_end.map(|end| element.grid.frames_in(end.saturating_sub(start)));
-        let extract = pass.map_or(frames, |p| p.min(frames));
-        // The source's end cut the pass (or there was none to play).
-        let cut_by_source = match (trim_end, source_end_us) {
-            (_, None) => false,
-            (None, Some(_)) => true,
-            (Some(t), Some(s)) => s <= t,
-        };
-        let missing = frames - extract;
-        let (cycle, held) = if missing == 0 {
-            (false, None)
-        } else if extract == 0 {
-            (false, Some((frames, HeldFrom::Source)))
-        } else if element.looping {
-            (true, None)
-        } else if cut_by_source {
-            (false, Some((missing, HeldFrom::Source)))
-        } else {
-            (false, Some((missing, HeldFrom::Trim)))
-        };
+        if pts.len() as u64 > MAX_TIMELINE_FRAMES {
+            return Err(TimelineError::TooManyFrames {
+                count: pts.len() as u64,
+                max: MAX_TIMELINE_FRAMES,
+            });
+        }
+        if pts[0] != 0 {
+            return Err(TimelineError::NotIncreasing {
+                index: 0,
+                pts: pts[0],
+            });
+        }
+        if let Some(i) = pts.windows(2).position(|w| w[1] <= w[0]) {
+            return Err(TimelineError::NotIncreasing {
+                index: i as u64 + 1,
+                pts: pts[i + 1],
+            });
+        }
+        if end <= last {
+            return Err(TimelineError::EndBeforeLastFrame { end, last });
+        }
+        let keyframes = checked_keyframes(keyframes, pts.len() as u64)?;
+        let median_interval = lower_median_interval(&pts);
+        Ok(Self {
+            time_base,
+            frames: Frames::Listed { pts, end },
+            keyframes,
+            median_interval,
+        })
+    }
+
+    /// A constant-rate timeline assumed from a nominal `rate`: `duration_us`
+    /// long when known (`ceil(duration × rate)` frames), else unbounded.
+    /// Every frame counts as a keyframe (nothing is known of the GOPs).
+    pub fn uniform(rate: Fps, duration_us: Option<i64>) -> Self {
+        let count = duration_us.map(|d| rate.frames_in(d).max(1));
         Self {
-            frames,
-            pass,
-            extract,
-            cycle,
-            held,
+            time_base: TimeBase {
+                num: rate.den(),
+                den: rate.num(),
+            },
+            frames: Frames::Assumed { count },
+            keyframes: Vec::new(),
+            median_interval: i64::from(count != Some(1)),
         }
     }
 
-    /// Where the element's frame `j` (`0 ≤ j < frames`) comes from.
-    pub fn source_of(&self, j: u64) -> FrameSource {
-        if self.cycle {
-            return FrameSource::Grid(j % self.extract);
-        }
-        if j < self.extract {
-            return FrameSource::Grid(j);
-        }
-        match self.held {
-            Some((_, HeldFrom::Trim)) => FrameSource::Grid(self.extract - 1),
-            _ => FrameSource::LastFrame,
+    /// The stream's time base.
+    pub fn time_base(&self) -> TimeBase {
+        self.time_base
+    }
+
+    /// Whether this timeline was assumed from a nominal rate, not probed.
+    pub fn is_assumed(&self) -> bool {
+        matches!(self.frames, Frames::Assumed { .. })
+    }
+
+    /// Number of frames; `None` for an unbounded assumed timeline.
+    pub fn len(&self) -> Option<u64> {
+        match &self.frames {
+            Frames::Listed { pts, .. } => Some(pts.len() as u64),
+            Frames::Assumed { count } => *count,
         }
     }
 
-    /// The source's last frame is needed (held, or all there is).
-    pub fn needs_last_frame(&self) -> bool {
-        matches!(self.held, Some((_, HeldFrom::Source)))
+    /// Never true: a timeline has at least one frame.
+    pub fn is_empty(&self) -> bool {
+        false
     }
 
-    /// The warning for a slot that starts at or past the source's end, if
-    /// this is one.
-    pub fn warning(&self, element: &Element, source_end_us: Option<i64>) -> Option<String> {
-        if self.extract != 0 || self.frames == 0 {
+    /// Presentation time of frame `index` (ticks, relative to frame 0).
+    pub fn pts(&self, index: u64) -> i64 {
+        match &self.frames {
+            Frames::Listed { pts, .. } => pts[index as usize],
+            Frames::Assumed { .. } => index as i64,
+        }
+    }
+
+    /// The index of the frame at exactly `pts`, if there is one.
+    pub fn index_of(&self, pts: i64) -> Option<u64> {
+        match &self.frames {
+            Frames::Listed { pts: all, .. } => all.binary_search(&pts).ok().map(|i| i as u64),
+            Frames::Assumed { count } => {
+                (pts >= 0 && count.is_none_or(|c| (pts as u64) < c)).then_some(pts as u64)
+            }
+        }
+    }
+
+    /// The end of the last frame (its time plus its duration), in ticks;
+    /// `None` for an unbounded assumed timeline.
+    pub fn end(&self) -> Option<i64> {
+        match &self.frames {
+            Frames::Listed { end, .. } => Some(*end),
+            Frames::Assumed { count } => count.map(|c| c as i64),
+        }
+    }
+
+    /// The end in microseconds, rounded up, when known.
+    pub fn end_us(&self) -> Option<i64> {
+        self.end().map(|e| self.time_base.ticks_to_us_ceil(e))
+    }
+
+    /// The lower median of the intervals between consecutive frames, ticks.
+    pub fn median_interval(&self) -> i64 {
+        self.median_interval
+    }
+
+    /// The last frame whose time is at or below `limit` ticks, if any.
+    pub fn last_at_or_below(&self, limit: i64) -> Option<u64> {
+        if limit < 0 {
             return None;
         }
-        let end = source_end_us.unwrap_or_default();
-        let shown = match self.frames {
-            1 => "its frame shows".to_string(),
-            n => format!("all {n} frames show"),
+        match &self.frames {
+            Frames::Listed { pts, .. } => {
+                let after = pts.partition_point(|&p| p <= limit);
+                after.checked_sub(1).map(|i| i as u64)
+            }
+            Frames::Assumed { count } => Some(match count {
+                Some(c) => (limit as u64).min(c - 1),
+                None => limit as u64,
+            }),
+        }
+    }
+
+    /// The keyframe decoding starts from to reach frame `index`: the last
+    /// keyframe at or before it in presentation order (0 when none is).
+    pub fn keyframe_for(&self, index: u64) -> u64 {
+        if self.is_assumed() {
+            return index;
+        }
+        let after = self.keyframes.partition_point(|&k| k <= index);
+        after.checked_sub(1).map_or(0, |i| self.keyframes[i])
+    }
+
+    /// The keyframe indices (frame 0 first when no other is listed before it).
+    pub fn keyframes(&self) -> &[u64] {
+        &self.keyframes
+    }
+}
+
+fn checked_keyframes(mut keyframes: Vec<u64>, len: u64) -> Result<Vec<u64>, TimelineError> {
+    if let Some(i) = keyframes.windows(2).position(|w| w[1] <= w[0]) {
+        return Err(TimelineError::BadKeyframe {
+            index: keyframes[i + 1],
+        });
+    }
+    if let Some(&k) = keyframes.iter().find(|&&k| k >= len) {
+        return Err(TimelineError::BadKeyframe { index: k });
+    }
+    if keyframes.first() != Some(&0) {
+        keyframes.insert(0, 0);
+    }
+    Ok(keyframes)
+}
+
+/// The lower median of the intervals between consecutive times (element
+/// `(len − 1) / 2` of them sorted); 0 for a single time.
+fn lower_median_interval(pts: &[i64]) -> i64 {
+    let mut intervals: Vec<i64> = pts.windows(2).map(|w| w[1] - w[0]).collect();
+    if intervals.is_empty() {
+        return 0;
+    }
+    let middle = (intervals.len() - 1) / 2;
+    *intervals.select_nth_unstable(middle).1
+}
+
+/// Compresses ascending integers into runs `[first, step, count]`.
+fn to_runs(values: impl Iterator<Item = i64>) -> Vec<[i64; 3]> {
+    let mut runs: Vec<[i64; 3]> = Vec::new();
+    for v in values {
+        match runs.last_mut() {
+            Some(run) if run[2] == 1 => {
+                run[1] = v - run[0];
+                run[2] = 2;
+            }
+            Some(run) if run[0] + run[1] * run[2] == v => run[2] += 1,
+            _ => runs.push([v, 0, 1]),
+        }
+    }
+    runs
+}
+
+/// Expands runs `[first, step, count]`, refusing malformed ones.
+fn from_runs(runs: &[[i64; 3]], max: u64) -> Result<Vec<i64>, TimelineError> {
+    let mut total = 0u64;
+    for (index, &[_, step, count]) in runs.iter().enumerate() {
+        let bad = |problem| TimelineError::BadRun {
+            index: index as u32,
+            problem,
         };
-        Some(format!(
-            "mediaStart {}s is at or past the end of the source ({}s): {shown} the source's last frame",
-            format_us(element.start_us),
-            format_us(end),
-        ))
+        if count < 1 {
+            return Err(bad("has a count below 1"));
+        }
+        if count > 1 && step < 1 {
+            return Err(bad("has a step below 1"));
+        }
+        total = total.saturating_add(count as u64);
+        if total > max {
+            return Err(TimelineError::TooManyFrames { count: total, max });
+        }
+    }
+    let mut values = Vec::with_capacity(total as usize);
+    for (index, &[first, step, count]) in runs.iter().enumerate() {
+        let last = step
+            .checked_mul(count - 1)
+            .and_then(|s| s.checked_add(first));
+        if last.is_none() {
+            return Err(TimelineError::BadRun {
+                index: index as u32,
+                problem: "overflows",
+            });
+        }
+        values.extend((0..count).map(|i| first + step * i));
+    }
+    Ok(values)
+}
+
+/// The serialized form: `{"timeBase": "1/15360", "pts": [[0, 512, 90]],
+/// "end": 46080, "keyframes": [[0, 30, 3]]}`.
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct TimelineDef {
+    time_base: TimeBase,
+    pts: Vec<[i64; 3]>,
+    end: i64,
+    #[serde(default)]
+    keyframes: Vec<[i64; 3]>,
+}
+
+impl Serialize for Timeline {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let Frames::Listed { pts, end } = &self.frames else {
+            return Err(serde::ser::Error::custom(
+                "an assumed timeline is not serialized (give its rate instead)",
+            ));
+        };
+        TimelineDef {
+            time_base: self.time_base,
+            pts: to_runs(pts.iter().copied()),
+            end: *end,
+            keyframes: to_runs(self.keyframes.iter().map(|&k| k as i64)),
+        }
+        .serialize(serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for Timeline {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        use serde::de::Error;
+        let def = TimelineDef::deserialize(crate::composition::ObjectsOnly(deserializer))?;
+        let pts = from_runs(&def.pts, MAX_TIMELINE_FRAMES).map_err(D::Error::custom)?;
+        let keyframes = from_runs(&def.keyframes, MAX_TIMELINE_FRAMES).map_err(D::Error::custom)?;
+        if keyframes.iter().any(|&k| k < 0) {
+            return Err(D::Error::custom("keyframe indices must not be negative"));
+        }
+        let keyframes = keyframes.into_iter().map(|k| k as u64).collect();
+        Timeline::new(def.time_base, pts, def.end, keyframes).map_err(D::Error::custom)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::composition::ImageFormat;
-    use crate::time::{source_grid, Fps, PlaybackRate};
 
-    fn element(start_s: f64, duration_s: f64, fps: u32, rate: (u32, u32)) -> Element {
-        let fps = Fps::new(fps, 1).unwrap();
-        let playback_rate = PlaybackRate::new(rate.0, rate.1).unwrap();
-        Element {
-            id: "e".into(),
-            src: "x".into(),
-            start_us: (start_s * 1e6) as i64,
-            duration_us: (duration_s * 1e6) as i64,
-            media_duration_us: None,
-            fps,
-            playback_rate,
-            grid: source_grid(fps, playback_rate).unwrap(),
-            looping: false,
-            format: ImageFormat::Png,
-            transfer: None,
+    fn tb(n: u32, d: u32) -> TimeBase {
+        TimeBase::new(n, d).unwrap()
+    }
+
+    #[test]
+    fn a_constant_rate_timeline_is_one_run() {
+        let pts: Vec<i64> = (0..90).map(|i| i * 512).collect();
+        let t = Timeline::new(tb(1, 15360), pts, 90 * 512, vec![0, 30, 60]).unwrap();
+        let json = serde_json::to_string(&t).unwrap();
+        assert_eq!(
+            json,
+            r#"{"timeBase":"1/15360","pts":[[0,512,90]],"end":46080,"keyframes":[[0,30,3]]}"#
+        );
+        assert_eq!(serde_json::from_str::<Timeline>(&json).unwrap(), t);
+        assert_eq!(t.median_interval(), 512);
+        assert_eq!(t.end_us(), Some(3_000_000));
+        assert_eq!(t.keyframe_for(29), 0);
+        assert_eq!(t.keyframe_for(30), 30);
+        assert_eq!(t.keyframe_for(89), 60);
+        assert_eq!(t.last_at_or_below(1023), Some(1));
+        assert_eq!(t.last_at_or_below(1024), Some(2));
+        assert_eq!(t.last_at_or_below(-1), None);
+        assert_eq!(t.index_of(1024), Some(2));
+        assert_eq!(t.index_of(1000), None);
+    }
+
+    #[test]
+    fn the_median_is_the_lower_one_and_ignores_a_gap() {
+        // Intervals 10, 10, 12, 300, 9: sorted 9 10 10 12 300, lower median 10.
+        let t = Timeline::new(tb(1, 1000), vec![0, 10, 20, 32, 332, 341], 351, vec![]).unwrap();
+        assert_eq!(t.median_interval(), 10);
+        // Two intervals: the lower of the two.
+        let t = Timeline::new(tb(1, 1000), vec![0, 10, 30], 40, vec![]).unwrap();
+        assert_eq!(t.median_interval(), 10);
+        let t = Timeline::new(tb(1, 1000), vec![0], 40, vec![]).unwrap();
+        assert_eq!(t.median_interval(), 0);
+        assert_eq!(t.keyframes(), &[0]);
+    }
+
+    #[test]
+    fn malformed_timelines_are_refused() {
+        let t = |pts: Vec<i64>, end, keys| Timeline::new(tb(1, 30), pts, end, keys);
+        assert_eq!(t(vec![], 1, vec![]), Err(TimelineError::Empty));
+        assert!(matches!(
+            t(vec![0, 2, 2], 3, vec![]),
+            Err(TimelineError::NotIncreasing { index: 2, .. })
+        ));
+        assert!(matches!(
+            t(vec![1, 2], 3, vec![]),
+            Err(TimelineError::NotIncreasing { index: 0, .. })
+        ));
+        assert!(matches!(
+            t(vec![0, 2], 2, vec![]),
+            Err(TimelineError::EndBeforeLastFrame { .. })
+        ));
+        assert!(matches!(
+            t(vec![0, 2], 3, vec![2]),
+            Err(TimelineError::BadKeyframe { index: 2 })
+        ));
+        for json in [
+            r#"{"timeBase":"1/30","pts":[[0,1,0]],"end":1}"#,
+            r#"{"timeBase":"1/30","pts":[[0,0,2]],"end":1}"#,
+            r#"{"timeBase":"0/30","pts":[[0,1,1]],"end":1}"#,
+            r#"{"timeBase":"1/30","pts":[[0,1,1]],"end":1,"keyframes":[[-1,1,1]]}"#,
+            r#"{"timeBase":"1/30","pts":[[0,1,20000000]],"end":1}"#,
+            r#"{"timeBase":"1/30","pts":[[0,4611686018427387904,3]],"end":1}"#,
+            r#"["1/30",[[0,1,1]],1]"#,
+        ] {
+            assert!(serde_json::from_str::<Timeline>(json).is_err(), "{json}");
         }
     }
 
-    fn trimmed(mut e: Element, media_duration_s: f64) -> Element {
-        e.media_duration_us = Some((media_duration_s * 1e6) as i64);
-        e
-    }
-
-    fn looping(mut e: Element) -> Element {
-        e.looping = true;
-        e
-    }
-
     #[test]
-    fn an_unbounded_pass_takes_every_frame() {
-        let f = ElementFrames::of(&element(1.0, 2.0, 30, (1, 1)), None);
-        assert_eq!(
-            (f.frames, f.pass, f.extract, f.cycle, f.held),
-            (60, None, 60, false, None)
-        );
-        // Twice as fast: 60 frames at 30 fps are 60 source frames at 15 fps,
-        // 4 s of source.
-        let f = ElementFrames::of(&element(0.0, 2.0, 30, (2, 1)), Some(10_000_000));
-        assert_eq!((f.frames, f.pass, f.extract), (60, Some(150), 60));
-        assert_eq!(f.held, None);
-    }
-
-    #[test]
-    fn the_source_end_holds_its_true_last_frame() {
-        // 3 s source, 5 s slot at 10 fps from 0: 30 frames, then 20 held.
-        let f = ElementFrames::of(&element(0.0, 5.0, 10, (1, 1)), Some(3_000_000));
-        assert_eq!((f.frames, f.pass, f.extract), (50, Some(30), 30));
-        assert_eq!(f.held, Some((20, HeldFrom::Source)));
-        assert_eq!(f.source_of(29), FrameSource::Grid(29));
-        assert_eq!(f.source_of(30), FrameSource::LastFrame);
-        assert_eq!(f.source_of(49), FrameSource::LastFrame);
-        assert!(f.needs_last_frame());
-        // At double speed the source lasts half as many slot frames.
-        let f = ElementFrames::of(&element(0.0, 5.0, 10, (2, 1)), Some(3_000_000));
-        assert_eq!((f.pass, f.extract), (Some(15), 15));
-        assert_eq!(f.held, Some((35, HeldFrom::Source)));
-    }
-
-    #[test]
-    fn a_trim_holds_its_own_last_frame() {
-        // 1 s of a 10 s source at 30 fps, in a 2 s slot.
-        let f = ElementFrames::of(
-            &trimmed(element(2.0, 2.0, 30, (1, 1)), 1.0),
-            Some(10_000_000),
-        );
-        assert_eq!((f.frames, f.pass, f.extract), (60, Some(30), 30));
-        assert_eq!(f.held, Some((30, HeldFrom::Trim)));
-        assert_eq!(f.source_of(45), FrameSource::Grid(29));
-        assert!(!f.needs_last_frame());
-        // Unknown source end: the trim still bounds the pass.
-        let f = ElementFrames::of(&trimmed(element(2.0, 2.0, 30, (1, 1)), 1.0), None);
-        assert_eq!(f.held, Some((30, HeldFrom::Trim)));
-        // A trim reaching exactly the source's end (or past it): the source
-        // ended the pass, its true last frame is held.
-        let f = ElementFrames::of(
-            &trimmed(element(9.0, 2.0, 30, (1, 1)), 1.0),
-            Some(10_000_000),
-        );
-        assert_eq!(f.held, Some((30, HeldFrom::Source)));
-        let f = ElementFrames::of(
-            &trimmed(element(9.0, 2.0, 30, (1, 1)), 5.0),
-            Some(10_000_000),
-        );
-        assert_eq!((f.extract, f.held), (30, Some((30, HeldFrom::Source))));
-        // A trim longer than the slot changes nothing.
-        let f = ElementFrames::of(&trimmed(element(0.0, 1.0, 30, (1, 1)), 5.0), None);
-        assert_eq!((f.extract, f.held), (30, None));
-    }
-
-    #[test]
-    fn a_slot_past_the_end_is_all_last_frame() {
-        let e = element(7.25, 1.0, 30, (1, 1));
-        let f = ElementFrames::of(&e, Some(5_000_000));
-        assert_eq!((f.frames, f.pass, f.extract), (30, Some(0), 0));
-        assert_eq!(f.held, Some((30, HeldFrom::Source)));
-        assert_eq!(f.source_of(0), FrameSource::LastFrame);
-        assert!(f
-            .warning(&e, Some(5_000_000))
-            .unwrap()
-            .contains("7.250000s"));
-        // Exactly at the end, too; and a loop there has nothing to repeat.
-        let f = ElementFrames::of(&element(5.0, 1.0, 30, (1, 1)), Some(5_000_000));
-        assert_eq!((f.extract, f.held), (0, Some((30, HeldFrom::Source))));
-        let f = ElementFrames::of(&looping(element(5.0, 1.0, 30, (1, 1))), Some(5_000_000));
-        assert_eq!(
-            (f.extract, f.cycle, f.held),
-            (0, false, Some((30, HeldFrom::Source)))
-        );
-        assert_eq!(ElementFrames::of(&e, None).warning(&e, None), None);
-    }
-
-    #[test]
-    fn a_loop_repeats_one_cycle() {
-        // A 2 s source looped over 5 s at 30 fps: a cycle of 60 frames.
-        let f = ElementFrames::of(&looping(element(0.0, 5.0, 30, (1, 1))), Some(2_000_000));
-        assert_eq!(
-            (f.frames, f.pass, f.extract, f.cycle),
-            (150, Some(60), 60, true)
-        );
-        assert_eq!(f.held, None);
-        assert_eq!(f.source_of(59), FrameSource::Grid(59));
-        assert_eq!(f.source_of(60), FrameSource::Grid(0));
-        assert_eq!(f.source_of(149), FrameSource::Grid(29));
-        // A trimmed loop: 0.5 s from 1 s, at half speed: 30 frames per cycle.
-        let e = looping(trimmed(element(1.0, 3.0, 30, (1, 2)), 0.5));
-        let f = ElementFrames::of(&e, Some(2_000_000));
-        assert_eq!(
-            (f.frames, f.pass, f.extract, f.cycle),
-            (90, Some(30), 30, true)
-        );
-        // A cycle that is not whole frames: 1.05 s at 10 fps is 10.5 periods,
-        // the partial one shown whole: 11 frames.
-        let e = looping(trimmed(element(0.0, 3.0, 10, (1, 1)), 1.05));
-        let f = ElementFrames::of(&e, None);
-        assert_eq!((f.pass, f.extract), (Some(11), 11));
-        assert_eq!(f.source_of(11), FrameSource::Grid(0));
-        // A loop shorter than its pass is a plain extraction.
-        let f = ElementFrames::of(&looping(element(0.0, 1.0, 30, (1, 1))), Some(2_000_000));
-        assert_eq!((f.extract, f.cycle, f.held), (30, false, None));
+    fn an_assumed_timeline_is_a_grid_at_its_rate() {
+        let t = Timeline::uniform(Fps::new(30, 1).unwrap(), Some(2_000_000));
+        assert!(t.is_assumed());
+        assert_eq!(t.len(), Some(60));
+        assert_eq!(t.time_base().to_string(), "1/30");
+        assert_eq!(t.last_at_or_below(100), Some(59));
+        assert_eq!(t.keyframe_for(17), 17);
+        assert_eq!(t.end_us(), Some(2_000_000));
+        let open = Timeline::uniform(Fps::new(24, 1).unwrap(), None);
+        assert_eq!(open.len(), None);
+        assert_eq!(open.last_at_or_below(1_000_000), Some(1_000_000));
+        assert!(serde_json::to_string(&open).is_err());
     }
 }

@@ -9,13 +9,18 @@ use crate::composition::{
 };
 use crate::error::{ElementError, Field, PlanError, Problem};
 use crate::request::SourceFacts;
-use crate::time::{seconds_to_us, source_grid, source_grid_fraction, Fps, PlaybackRate, MAX_FPS};
+use crate::time::{seconds_to_us, Fps, PlaybackRate, MAX_FPS};
 
 /// The most bytes an id may have.
 pub const MAX_ID_BYTES: usize = 128;
 
 /// The most elements one composition may have.
 pub const MAX_ELEMENTS: usize = 200_000;
+
+/// The most frames one element may have: 1 000 000 (9 h 15 min at 30 fps,
+/// 4 h 37 min at 60). Larger slots are almost certainly a unit mistake, and
+/// each frame becomes a file.
+pub const MAX_FRAMES_PER_ELEMENT: u64 = 1_000_000;
 
 /// Ids that would clash with files the executor writes next to element
 /// directories.
@@ -41,10 +46,6 @@ pub struct Element {
     /// Playback rate (1/1 unless given).
     #[serde(default, skip_serializing_if = "PlaybackRate::is_normal")]
     pub playback_rate: PlaybackRate,
-    /// The rate at which the element samples its source, `fps /
-    /// playback_rate` (checked to be a valid [`Fps`]): output frame `j` is
-    /// source grid frame `j`.
-    pub grid: Fps,
     /// The pass repeats for as long as the slot lasts.
     #[serde(default, rename = "loop", skip_serializing_if = "is_false")]
     pub looping: bool,
@@ -60,11 +61,9 @@ fn is_false(value: &bool) -> bool {
 }
 
 impl Element {
-    /// Plays at normal speed, once, to the source's end: an element as
-    /// framex knew them before playback rates, loops and trims. Its work keeps
-    /// the dedupe and cache key it always had.
-    pub fn is_plain(&self) -> bool {
-        self.playback_rate.is_normal() && !self.looping && self.media_duration_us.is_none()
+    /// Ticks in the element's slot: `ceil(duration × fps)`.
+    pub fn ticks(&self) -> u64 {
+        self.fps.frames_in(self.duration_us)
     }
 }
 
@@ -243,28 +242,22 @@ fn check_element(
         let value = value.unwrap_or_default();
         problems.push((Field::PlaybackRate, Problem::InvalidPlaybackRate { value }));
     }
-    let grid = match (fps, playback_rate) {
-        (Some(fps), Some(rate)) => {
-            let grid = source_grid(fps, rate);
-            if grid.is_none() {
-                let (num, den) = source_grid_fraction(fps, rate);
-                problems.push((
-                    Field::PlaybackRate,
-                    Problem::SourceGridOutOfRange {
-                        rate: rate.to_string(),
-                        fps: fps.to_string(),
-                        grid: format!("{num}/{den}"),
-                    },
-                ));
-            }
-            grid
+    if let (Some(fps), Some(duration_us)) = (fps, duration_us) {
+        let frames = fps.frames_in(duration_us);
+        if frames > MAX_FRAMES_PER_ELEMENT {
+            problems.push((
+                Field::Duration,
+                Problem::TooManyFrames {
+                    frames,
+                    max: MAX_FRAMES_PER_ELEMENT,
+                },
+            ));
         }
-        _ => None,
-    };
+    }
     // A pass has a length when the trim or the source's end bounds it.
     if let Some(facts) = facts {
-        let source_end = facts.and_then(|f| f.duration_us);
-        if input.looping && input.media_duration.is_none() && source_end.is_none() {
+        let has_end = facts.is_some_and(SourceFacts::has_end);
+        if input.looping && input.media_duration.is_none() && !has_end {
             problems.push((Field::Loop, Problem::LoopNeedsPassLength));
         }
     }
@@ -292,12 +285,12 @@ fn check_element(
     // shows the source's last frame (the plan warns about it).
     match (
         (start_us, duration_us, media_duration_us),
-        (fps, playback_rate, grid),
+        (fps, playback_rate),
         (format, transfer),
     ) {
         (
             (Some(start_us), Some(duration_us), Some(media_duration_us)),
-            (Some(fps), Some(playback_rate), Some(grid)),
+            (Some(fps), Some(playback_rate)),
             (Some(format), Some(transfer)),
         ) if problems.is_empty() => Ok(Element {
             id: input.id.clone(),
@@ -307,7 +300,6 @@ fn check_element(
             media_duration_us,
             fps,
             playback_rate,
-            grid,
             looping: input.looping,
             format,
             transfer,

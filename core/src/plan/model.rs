@@ -1,17 +1,19 @@
 //! The plan's shape: what the planner returns and what it serializes to
-//! (`framex plan --json`, wasm's `plan`): units, assignments, totals.
+//! (`framex plan --json`, wasm's `plan`).
 
 use serde::{Deserialize, Serialize};
 
 use crate::composition::{ImageFormat, Transfer};
 use crate::request::SourceIdentity;
+use crate::runs::{frames_of, FrameRun, IndexRuns};
 use crate::time::{Fps, PlaybackRate};
-use crate::timeline::{FrameSource, HeldFrom};
+use crate::timeline::TimeBase;
 
 /// Version of the plan's serialized shape.
-pub const PLAN_SCHEMA_VERSION: u32 = 1;
+pub const PLAN_SCHEMA_VERSION: u32 = 2;
 
-/// The plan: what to extract, and where each element's frames come from.
+/// The plan: which source frame every tick of every element shows, and the
+/// decode runs that make each distinct frame not yet stored, once.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Plan {
@@ -19,12 +21,12 @@ pub struct Plan {
     pub schema: u32,
     /// The numbers a person wants to see.
     pub totals: Totals,
-    /// The extractions to run, in order of their leader's first appearance.
-    pub units: Vec<ExtractionUnit>,
+    /// Each distinct source, in order of the first element using it.
+    pub sources: Vec<SourcePlan>,
     /// One per element, in input order.
-    pub assignments: Vec<Assignment>,
-    /// What a person should know, per element (a slot that starts past its
-    /// source's end). Absent when there is nothing to say.
+    pub elements: Vec<ElementPlan>,
+    /// What a person should know, per element (a slot that starts at or past
+    /// its source's end). Absent when there is nothing to say.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<Warning>,
 }
@@ -39,216 +41,179 @@ pub struct Warning {
     pub message: String,
 }
 
-/// Totals over the plan.
+/// Totals over the plan, counted in frames: a frame is one source frame in
+/// one recipe.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Totals {
     /// Elements in the composition.
     pub elements: u64,
-    /// Distinct dedupe keys.
-    pub unique_works: u64,
-    /// Elements that share a unique work led by an earlier element.
-    pub dedupe_hits: u64,
-    /// Units that cover more than one unique work.
-    pub superset_groups: u64,
-    /// Unique works with a good cache entry already.
-    pub cache_hits: u64,
-    /// Extraction units (ffmpeg runs) to perform.
-    pub units: u64,
-    /// Frames over all elements, duplicates included: `ceil(duration × fps)`
-    /// each, held and looped frames too.
+    /// Ticks over all elements (`ceil(duration × fps)` each, duplicates,
+    /// held and looped ticks included): the frames the element directories
+    /// hold.
     pub frames_requested: u64,
-    /// Frames the units extract.
-    pub frames_to_extract: u64,
-    /// `frames_requested − frames_to_extract` (negative only when a superset
-    /// gap makes units extract frames nobody asked for).
-    pub frames_saved: i64,
-    /// Frames that hold a last frame (linked, not extracted).
-    #[serde(default, skip_serializing_if = "is_zero")]
-    pub frames_held: u64,
-    /// Frames of loops past their first cycle (linked, not extracted).
-    #[serde(default, skip_serializing_if = "is_zero")]
-    pub frames_looped: u64,
+    /// Distinct frames those ticks show.
+    pub distinct_frames: u64,
+    /// Ticks that show a frame another tick also shows:
+    /// `frames_requested − distinct_frames`.
+    pub dedupe_hits: u64,
+    /// Distinct frames the store already holds.
+    pub cache_hits: u64,
+    /// Distinct frames to decode and encode: `distinct_frames − cache_hits`.
+    pub frames_to_make: u64,
+    /// `frames_requested − frames_to_make`.
+    pub frames_saved: u64,
+    /// Decode runs (one ffmpeg pass each, or more when split at keyframes).
+    pub decode_runs: u64,
+    /// Frames the decode runs decode, from their keyframes on: the frames to
+    /// make and those decoded only to reach them.
+    pub frames_to_decode: u64,
+    /// Elements with the same frames as an earlier one.
+    pub duplicates: u64,
 }
 
-fn is_zero(value: &u64) -> bool {
-    *value == 0
-}
-
-fn is_false(value: &bool) -> bool {
-    !*value
-}
-
-/// One ffmpeg extraction: a range of one source at one rate and format, or
-/// (`last_frame`) the source's true last frame.
+/// One distinct source (one identity, however many `src` spellings).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct ExtractionUnit {
-    /// `u1`, `u2`, … in plan order.
+pub struct SourcePlan {
+    /// `s1`, `s2`, … in plan order.
     pub id: String,
-    /// The `src` of the unit's leader, as written.
+    /// The `src` of the first element using it, as written.
     pub src: String,
-    /// The source's identity.
-    pub source: SourceIdentity,
-    /// First frame's source time, microseconds (0 for a last-frame unit).
-    pub start_us: i64,
-    /// Frame rate on the source's timeline: an element's fps over its
-    /// playback rate (`1/1` for a last-frame unit).
-    pub fps: Fps,
+    /// Its identity.
+    pub identity: SourceIdentity,
+    /// The time base frame times are counted in.
+    pub time_base: TimeBase,
+    /// Frames in the source, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub frames: Option<u64>,
+    /// Set when the source's frames were not probed: the constant rate they
+    /// are assumed to have (every frame a keyframe).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assumed_rate: Option<Fps>,
+    /// One entry per recipe its elements ask for.
+    pub recipes: Vec<RecipePlan>,
+}
+
+/// The frames of one source in one recipe.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RecipePlan {
+    /// The recipe key: names every frame of this source in this recipe.
+    pub key: String,
     /// Image format.
     pub format: ImageFormat,
+    /// RGBA PNG.
+    pub alpha: bool,
     /// SDR→HDR transfer, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub transfer: Option<Transfer>,
-    /// PNG frames keep an alpha channel (`rgba`).
-    pub alpha: bool,
-    /// Frames the extraction must produce, exactly.
-    pub frame_count: u64,
-    /// One frame: the source's true last frame, which the executor finds
-    /// from the source's frame timestamps (the planner does not know them).
-    #[serde(default, skip_serializing_if = "is_false")]
-    pub last_frame: bool,
-    /// The element whose extraction this is; failures are reported under it.
-    pub leader: String,
-    /// The unique works the unit covers, by frame offset.
-    pub members: Vec<UnitMember>,
+    /// Distinct frames its elements show.
+    pub distinct_frames: u64,
+    /// Of those, frames the store holds.
+    pub cache_hits: u64,
+    /// Frames to make, in decode runs.
+    pub runs: Vec<DecodeRun>,
 }
 
-/// A unique work inside a unit: a slice of its frames.
+/// One pass of the decoder: from a keyframe through the last frame to
+/// make, keeping the frames to make.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct UnitMember {
-    /// The work's leading element.
+pub struct DecodeRun {
+    /// `r1`, `r2`, … in order of their leaders.
+    pub id: String,
+    /// The first element (in input order) that needs one of its frames:
+    /// failures are reported under its id.
     pub leader: String,
-    /// The work's cache key.
-    pub cache_key: String,
-    /// The slice of the unit's frames.
-    pub slice: Slice,
+    /// The keyframe decoding starts from (frame index).
+    pub keyframe: u64,
+    /// The last frame decoded (frame index).
+    pub last: u64,
+    /// The frames to make (indices, ascending).
+    pub make: IndexRuns,
 }
 
-/// Frames `offset .. offset + count` of a unit (0-based).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Slice {
-    /// First frame, 0-based.
-    pub offset: u64,
-    /// Number of frames.
-    pub count: u64,
+impl DecodeRun {
+    /// Frames decoded: from the keyframe through the last.
+    pub fn decoded(&self) -> u64 {
+        self.last - self.keyframe + 1
+    }
 }
 
 /// How an element gets its frames.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "camelCase")]
 pub enum Role {
-    /// Leads its own unit.
+    /// Leads at least one decode run.
     Leader,
-    /// Shares the work led by `leader`.
+    /// Shows exactly the frames of an earlier element.
     Duplicate {
-        /// The leading element.
+        /// That element.
+        of: String,
+    },
+    /// Needs frames that runs led by other elements make.
+    Shares {
+        /// The first such run.
+        run: String,
+        /// Its leader.
         leader: String,
     },
-    /// Leads a work that is a slice of a larger unit.
-    SupersetMember {
-        /// The unit.
-        unit: String,
-        /// The unit's leader.
-        leader: String,
-    },
-    /// Leads a work whose frames are already cached.
+    /// Every frame it shows is stored already.
     CacheHit,
 }
 
 /// Where one element's frames come from.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Assignment {
+pub struct ElementPlan {
     /// The element.
     pub element_id: String,
     /// Its role.
     pub role: Role,
-    /// Cache key of its unique work.
-    pub cache_key: String,
-    /// The work's frames are in the cache: nothing to extract.
-    pub cache_hit: bool,
-    /// The unit that extracts its frames (none for a cache hit).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub unit: Option<String>,
-    /// Its frames within the unit (for a cache hit: within the entry).
-    pub slice: Slice,
-    /// First frame's source time, microseconds.
+    /// Its source (`s1`, …).
+    pub source: String,
+    /// Its recipe key.
+    pub recipe: String,
+    /// Start in the source, microseconds.
     pub start_us: i64,
     /// Frame rate.
     pub fps: Fps,
-    /// Frames in the element's directory, when not `slice.count` (a loop, or
-    /// held frames): see [`Assignment::frame_source`].
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub frames: Option<u64>,
-    /// The playback rate, when not 1: frame `j` shows source time
-    /// `startUs + j × playbackRate / fps`.
+    /// The playback rate, when not 1.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub playback_rate: Option<PlaybackRate>,
-    /// A loop longer than its pass: frame `j` is slice frame `j mod
-    /// cycle.frames`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cycle: Option<Cycle>,
-    /// Frames past the slice that hold a last frame.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub held: Option<Held>,
+    /// Ticks in its slot: files in its directory.
+    pub ticks: u64,
+    /// Distinct frames it shows.
+    pub distinct_frames: u64,
+    /// Of those, frames the store holds.
+    pub cache_hits: u64,
+    /// The decode runs that make its other frames.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub runs: Vec<String>,
+    /// The frame each tick shows (source frame indices), compactly.
+    pub frames: Vec<FrameRun>,
 }
 
-/// One pass of a loop: the slice's frames, repeated.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Cycle {
-    /// Frames per cycle (the slice's count).
-    pub frames: u64,
+impl ElementPlan {
+    /// The frame index each tick shows, in order.
+    pub fn shown(&self) -> impl Iterator<Item = u64> + '_ {
+        frames_of(&self.frames)
+    }
 }
 
-/// The frames of an element past the end of its pass.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Held {
-    /// How many.
-    pub frames: u64,
-    /// `trim`: the slice's last frame (the trim ended the pass); `source`:
-    /// the source's true last frame, a work of its own.
-    pub from: HeldFrom,
-    /// For `source`: the last-frame work's cache key.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cache_key: Option<String>,
-    /// For `source`: the last frame is in the cache already.
-    #[serde(default, skip_serializing_if = "is_false")]
-    pub cache_hit: bool,
-    /// For `source`: the unit that extracts it (none for a cache hit).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub unit: Option<String>,
-}
-
-impl Assignment {
-    /// Frames in the element's directory.
-    pub fn frame_count(&self) -> u64 {
-        self.frames.unwrap_or(self.slice.count)
+impl Plan {
+    /// The source an element plan names.
+    pub fn source(&self, id: &str) -> Option<&SourcePlan> {
+        self.sources.iter().find(|s| s.id == id)
     }
 
-    /// Where the element's frame `j` (0-based, below [`Self::frame_count`])
-    /// comes from: `Grid(k)` is frame `k` of its slice, `LastFrame` the only
-    /// frame of the held last-frame work (`held.cache_key`).
-    pub fn frame_source(&self, j: u64) -> FrameSource {
-        if let Some(cycle) = self.cycle {
-            return FrameSource::Grid(j % cycle.frames.max(1));
-        }
-        if j < self.slice.count {
-            return FrameSource::Grid(j);
-        }
-        match &self.held {
-            Some(held) if held.from == HeldFrom::Source => FrameSource::LastFrame,
-            _ => FrameSource::Grid(self.slice.count.saturating_sub(1)),
-        }
-    }
-
-    /// The cache keys of every work the element's frames come from.
-    pub fn cache_keys(&self) -> impl Iterator<Item = &str> {
-        std::iter::once(self.cache_key.as_str())
-            .chain(self.held.as_ref().and_then(|h| h.cache_key.as_deref()))
+    /// Every decode run, with its source and recipe.
+    pub fn runs(&self) -> impl Iterator<Item = (&SourcePlan, &RecipePlan, &DecodeRun)> {
+        self.sources.iter().flat_map(|s| {
+            s.recipes
+                .iter()
+                .flat_map(move |r| r.runs.iter().map(move |run| (s, r, run)))
+        })
     }
 }
