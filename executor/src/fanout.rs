@@ -1,19 +1,57 @@
-//! Fan-out: one directory per element, filled with hard links.
+//! Fan-out: one directory per element, filled with hard links to the
+//! store's blobs (no frame bytes copied on the happy path).
 
+use std::collections::BTreeMap;
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 
-use framex_core::ImageFormat;
+use crate::store::frame_name;
 
-use crate::cache::frame_name;
+/// Where links to each blob come from: the blob itself, or, once its link
+/// count is exhausted (ext4 allows 65 000 links per file: a frame held for
+/// a long slot, a loop's frame over hours), a fresh copy made in an element
+/// directory, which takes the next 65 000.
+#[derive(Debug, Default)]
+pub struct LinkSources {
+    current: BTreeMap<PathBuf, PathBuf>,
+    /// Copies made because a link count was exhausted.
+    pub fresh_copies: u64,
+}
 
-/// Fills `target` with `frames`, in order, numbered from 1, as hard links (a
-/// copy only across filesystems): a slice of a unit, a loop's cycle over and
-/// over, held last frames — one file may appear many times. The directory is
-/// built beside `target` and renamed into place, so a reader never sees a
-/// half-filled element directory. Returns frames placed.
-pub fn link_frames(frames: &[PathBuf], format: ImageFormat, target: &Path) -> io::Result<u64> {
+impl LinkSources {
+    /// Links (or, across filesystems or past the link limit, copies) `blob`
+    /// to `dst`.
+    pub fn place(&mut self, blob: &Path, dst: &Path) -> io::Result<()> {
+        let from = self.current.get(blob).map_or(blob, PathBuf::as_path);
+        match fs::hard_link(from, dst) {
+            Ok(()) => Ok(()),
+            Err(err) if err.raw_os_error() == Some(libc::EXDEV) => fs::copy(from, dst).map(|_| ()),
+            Err(err) if err.raw_os_error() == Some(libc::EMLINK) => {
+                fs::copy(from, dst)?;
+                self.fresh_copies += 1;
+                self.current.insert(blob.to_path_buf(), dst.to_path_buf());
+                Ok(())
+            }
+            Err(err) => Err(io::Error::new(
+                err.kind(),
+                format!("linking {} to {}: {err}", from.display(), dst.display()),
+            )),
+        }
+    }
+}
+
+/// Fills `target` with `frames` (blob paths, one per tick, in order),
+/// numbered from 1. The directory is built beside `target` and renamed into
+/// place, so a reader never sees a half-filled element directory. Returns
+/// frames placed. `frames` is walked once: no list of the slot's frames is
+/// kept.
+pub fn fill_element_dir(
+    target: &Path,
+    ext: &str,
+    frames: impl Iterator<Item = io::Result<PathBuf>>,
+    links: &mut LinkSources,
+) -> io::Result<u64> {
     let parent = target.parent().unwrap_or(Path::new("."));
     let name = target
         .file_name()
@@ -24,17 +62,18 @@ pub fn link_frames(frames: &[PathBuf], format: ImageFormat, target: &Path) -> io
         fs::remove_dir_all(&building)?;
     }
     fs::create_dir_all(&building)?;
+    let mut placed = 0u64;
     let result = (|| {
-        for (n, src) in (1..).zip(frames) {
-            let dst = building.join(frame_name(n, format));
-            link_or_copy(src, &dst)?;
+        for frame in frames {
+            placed += 1;
+            links.place(&frame?, &building.join(frame_name(placed, ext)))?;
         }
         replace_dir(&building, target)
     })();
     if result.is_err() {
         let _ = fs::remove_dir_all(&building);
     }
-    result.map(|()| frames.len() as u64)
+    result.map(|()| placed)
 }
 
 /// Removes what runs that died left in `dir`: names ending in
@@ -77,18 +116,6 @@ pub fn sweep_dead_leftovers(dir: &Path, marker: &str, hidden: bool) -> usize {
 
 /// The marker of a fan-out's building directory: `.<id>.framex-partial.<pid>`.
 pub const BUILDING_MARKER: &str = "framex-partial";
-
-/// Hard-links `src` to `dst`, copying only when they are on different filesystems.
-pub fn link_or_copy(src: &Path, dst: &Path) -> io::Result<()> {
-    match fs::hard_link(src, dst) {
-        Ok(()) => Ok(()),
-        Err(err) if err.raw_os_error() == Some(libc::EXDEV) => fs::copy(src, dst).map(|_| ()),
-        Err(err) => Err(io::Error::new(
-            err.kind(),
-            format!("linking {} to {}: {err}", src.display(), dst.display()),
-        )),
-    }
-}
 
 /// Moves `from` to `target`, replacing an old `target` directory.
 fn replace_dir(from: &Path, target: &Path) -> io::Result<()> {

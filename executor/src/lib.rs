@@ -1,27 +1,34 @@
 //! # framex-executor
 //!
-//! The native half of framex: builds the planner's request from the
-//! filesystem (stat, ffprobe, the cache index), runs the plan's extraction
-//! units with ffmpeg under bounded concurrency, publishes their frames into a
-//! crash-safe disk cache, and gives every element a directory of its own.
-//! The `framex` binary is its command line.
+//! The native half of framex: it builds the planner's request from the
+//! filesystem (stat, ffprobe, the frame store's index), has ffmpeg decode
+//! the plan's runs, encodes the planned frames itself on every core, keeps
+//! them in a crash-safe content-addressed frame store, and gives every
+//! element a directory of hard links. [`run`] is the one entry point; the
+//! `framex` binary is its command line.
+//!
+//! A run, stage by stage (one module each):
+//! [`prepare`] (resolve, hash, download, [`probe`]) → [`lookup`] (the
+//! [`store`]'s index, digests checked) → plan (`framex_core`) → [`extract`]
+//! ([`decode`] → [`encode`] → [`store`]) → [`fanout`] → [`report`]; [`run`]
+//! sequences them. Every external tool runs through [`process`].
 #![warn(missing_docs)]
 
-pub mod bench;
-pub mod cache;
 pub mod content;
-pub mod demo;
+pub mod decode;
 pub mod download;
+pub mod encode;
 pub mod error;
 pub mod extract;
 pub mod fanout;
+pub mod lookup;
 pub mod prepare;
-pub mod preview;
 pub mod probe;
+pub mod process;
 pub mod report;
 pub mod run;
 pub mod source;
-pub mod table;
+pub mod store;
 pub mod tools;
 
 pub use error::ExtractError;
@@ -29,7 +36,7 @@ pub use report::{Metrics, Report};
 pub use run::{run, RunError, RunOptions};
 pub use tools::Tools;
 
-/// The default cache root: `$FRAMEX_CACHE_DIR`, else `$XDG_CACHE_HOME/framex`,
+/// The default store root: `$FRAMEX_CACHE_DIR`, else `$XDG_CACHE_HOME/framex`,
 /// else `~/.cache/framex`.
 pub fn default_cache_dir() -> std::path::PathBuf {
     use std::path::PathBuf;

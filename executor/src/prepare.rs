@@ -1,24 +1,23 @@
 //! Preparing a request: reading the composition, resolving and probing each
 //! source once, and asking the core for the plan.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use framex_core::{
-    plan, validate_fields, Composition, IdentityMode, Plan, PlanError, PlanOptions, Request,
-    SourceFacts, SourceIdentity,
-};
+use framex_core::{validate_fields, Composition, IdentityMode, PlanError, SourceFacts, SourceIdentity};
 use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
 
-use crate::cache::Cache;
 use crate::content::{ContentDigests, FileStamp};
 use crate::download::{is_url, DownloadOptions, DownloadStats, Downloader};
 use crate::error::ExtractError;
 use crate::probe::{probe, stored_probe_path, Probe};
+use crate::process::Limits;
 use crate::source::{resolve, ResolvedSource};
+use crate::store::Store;
 use crate::tools::Tools;
 
 /// Why a run could not start: the input is invalid (exit code 2).
@@ -109,54 +108,24 @@ impl Prepared {
             .collect()
     }
 
-    /// Plans the elements whose sources are usable, marking `cached` keys as hits.
-    pub fn plan(
-        &self,
-        cached_keys: BTreeSet<String>,
-        options: &PlanOptions,
-    ) -> Result<Plan, PlanError> {
-        let facts: BTreeMap<String, SourceFacts> = self
-            .sources
+    /// The facts of every usable source, by `src`.
+    pub fn facts(&self) -> BTreeMap<String, SourceFacts> {
+        self.sources
             .iter()
             .filter_map(|(src, s)| {
                 let ready = s.as_ref().ok()?;
-                Some((
-                    src.clone(),
-                    ready.probe.facts(ready.resolved.identity.clone()),
-                ))
+                Some((src.clone(), ready.probe.facts(ready.resolved.identity.clone())))
             })
-            .collect();
-        let mut composition = self.composition.clone();
-        composition.elements.retain(|e| facts.contains_key(&e.src));
-        plan(&Request {
-            composition,
-            sources: facts,
-            cached_keys,
-            options: options.clone(),
-        })
+            .collect()
     }
 
-    /// Plans, looking every unique work up in `cache` first.
-    pub fn plan_with_cache(
-        &self,
-        cache: Option<&Cache>,
-        options: &PlanOptions,
-    ) -> Result<Plan, PlanError> {
-        let first = self.plan(BTreeSet::new(), options)?;
-        let Some(cache) = cache else { return Ok(first) };
-        let hits: BTreeSet<String> = first
-            .assignments
-            .iter()
-            .flat_map(|a| a.cache_keys())
-            .collect::<BTreeSet<_>>()
-            .into_iter()
-            .filter(|key| cache.lookup(key).is_some())
-            .map(str::to_string)
-            .collect();
-        if hits.is_empty() {
-            return Ok(first);
-        }
-        self.plan(hits, options)
+    /// The composition without the elements whose source cannot be used.
+    pub fn usable_composition(&self) -> Composition {
+        let mut composition = self.composition.clone();
+        composition
+            .elements
+            .retain(|e| matches!(self.sources.get(&e.src), Some(Ok(_))));
+        composition
     }
 }
 
@@ -182,15 +151,18 @@ pub fn read_composition(composition_path: &Path) -> Result<Composition, InputErr
 /// are relative to its directory), at most `jobs` at once. Probes are
 /// remembered in the cache, keyed by source identity, so warm runs start no
 /// ffprobe.
+#[allow(clippy::too_many_arguments)]
 pub async fn prepare(
     composition_path: &Path,
     composition: Composition,
     tools: &Tools,
-    cache: Option<&Cache>,
+    store: Option<&Store>,
     jobs: usize,
     timeout: Duration,
+    cancel: &CancellationToken,
     options: &SourceOptions,
 ) -> Result<Prepared, InputError> {
+    let cache = store;
     let content_dirs = options
         .content_dirs
         .iter()
@@ -217,7 +189,7 @@ pub async fn prepare(
     }
     let mut download_dir = None;
     let downloader = if wanted.keys().any(|src| is_url(src)) {
-        Some(open_downloader(cache, &options.download, &mut download_dir).map(Arc::new))
+        Some(open_downloader(store, &options.download, &mut download_dir).map(Arc::new))
     } else {
         None
     };
@@ -225,9 +197,12 @@ pub async fn prepare(
         base,
         tools: tools.clone(),
         cache: cache.cloned(),
-        timeout,
+        limits: Limits {
+            timeout,
+            cancel: cancel.clone(),
+        },
         content_dirs,
-        digests: ContentDigests::new(cache.map(Cache::root)),
+        digests: ContentDigests::new(cache.map(Store::root)),
         downloader,
         probe_retries: AtomicU64::new(0),
     });
@@ -277,8 +252,8 @@ struct Wanted {
 struct SourceContext {
     base: PathBuf,
     tools: Tools,
-    cache: Option<Cache>,
-    timeout: Duration,
+    cache: Option<Store>,
+    limits: Limits,
     content_dirs: Vec<PathBuf>,
     digests: ContentDigests,
     downloader: Option<Result<Arc<Downloader>, ExtractError>>,
@@ -288,7 +263,7 @@ struct SourceContext {
 /// Downloads go to `<cache>/downloads`, or without a cache to a temporary
 /// directory that `keep` holds for the run.
 fn open_downloader(
-    cache: Option<&Cache>,
+    cache: Option<&Store>,
     options: &DownloadOptions,
     keep: &mut Option<tempfile::TempDir>,
 ) -> Result<Downloader, ExtractError> {
@@ -357,11 +332,19 @@ async fn prepare_source(
         }
     }
     let ffprobe = context.tools.ffprobe.clone()?;
-    let probe = match probe(&ffprobe, &resolved.path, context.timeout).await {
+    let run_probe = || {
+        let (ffprobe, path, limits) = (ffprobe.clone(), resolved.path.clone(), context.limits.clone());
+        async move {
+            tokio::task::spawn_blocking(move || probe(&ffprobe, &path, &limits))
+                .await
+                .map_err(|_| ExtractError::Cancelled)?
+        }
+    };
+    let probe = match run_probe().await {
         Err(err) if err.is_transient() => {
             tracing::warn!(src, error = %err, "ffprobe failed transiently; retrying once");
             context.probe_retries.fetch_add(1, Ordering::Relaxed);
-            probe(&ffprobe, &resolved.path, context.timeout).await?
+            run_probe().await?
         }
         other => other?,
     };

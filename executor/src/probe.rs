@@ -1,20 +1,25 @@
-//! Probing sources with ffprobe: once per source identity, remembered on disk.
+//! Probing sources with ffprobe: the stream's facts and every frame's
+//! presentation time, once per source identity, remembered in the store.
+//!
+//! Frame times come from the packets (no decoding): presentation order,
+//! relative to the first frame, with packets the demuxer flags to discard
+//! (edit lists) left out. Two frames at one time, or a stream without
+//! timestamps, cannot be planned exactly: that is an `invalid_media` error,
+//! never a guess.
 
+use std::ffi::OsString;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
-use framex_core::{rescale_near, Fps, SourceFacts, SourceIdentity};
+use framex_core::{DecodeSource, SourceFacts, SourceIdentity, TimeBase, Timeline};
 use serde::{Deserialize, Serialize};
-use tokio::process::Command;
 
-use crate::error::{exit_error, spawn_error, stderr_tail, ExtractError};
-use crate::extract::GroupKiller;
+use crate::error::ExtractError;
+use crate::process::{self, Limits};
 
 /// Version of the stored probe format; bump when [`Probe`] changes meaning.
-const PROBE_VERSION: u32 = 1;
+const PROBE_VERSION: u32 = 2;
 
-/// What framex needs to know about a source's first video stream. Times are
-/// microseconds relative to the stream's first timestamp (media time 0).
+/// What framex needs to know about a source's first video stream.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Probe {
@@ -27,20 +32,20 @@ pub struct Probe {
     pub pix_fmt: String,
     /// The frames carry alpha (an `a` pixel format, or vp8/vp9 `alpha_mode=1`).
     pub alpha: bool,
-    /// `r_frame_rate` (the stream's base rate).
-    pub r_frame_rate: String,
-    /// `avg_frame_rate`.
-    pub avg_frame_rate: String,
-    /// Variable frame rate: `|r − avg| / max(r, avg) > 0.1`, as in hyperframes.
-    pub vfr: bool,
+    /// Stored width and height.
+    pub width: u32,
+    /// Stored height.
+    pub height: u32,
+    /// Sample aspect ratio, when the pixels are not square.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sar: Option<(u32, u32)>,
     /// Color transfer, when tagged.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub color_transfer: Option<String>,
-    /// Absolute time of media time 0 (the first frame's pts), microseconds.
-    pub start_us: i64,
-    /// End of the last frame (pts + duration), relative, microseconds.
-    pub duration_us: i64,
-    /// Every frame's presentation time, relative, sorted; decides seek points.
-    pub frame_times_us: Vec<i64>,
+    /// Presentation time of the first frame, absolute, in time-base ticks.
+    pub first_pts: i64,
+    /// Every frame's time (relative), the end and the keyframes.
+    pub timeline: Timeline,
 }
 
 impl Probe {
@@ -48,84 +53,56 @@ impl Probe {
     pub fn facts(&self, identity: SourceIdentity) -> SourceFacts {
         SourceFacts {
             identity,
-            duration_us: Some(self.duration_us),
             alpha: self.alpha,
-            vfr: self.vfr,
+            timeline: Some(self.timeline.clone()),
+            frame_rate: None,
+            duration_us: None,
         }
     }
 
-    /// The decoder to force so that alpha survives (ffmpeg's native vp8/vp9
-    /// decoders drop the alpha plane).
-    pub fn decoder(&self) -> Option<&'static str> {
-        match (self.alpha, self.codec.as_str()) {
-            (true, "vp9") => Some("libvpx-vp9"),
-            (true, "vp8") => Some("libvpx"),
-            _ => None,
+    /// What the decode recipe needs.
+    pub fn decode_source(&self) -> DecodeSource {
+        DecodeSource {
+            codec: self.codec.clone(),
+            alpha: self.alpha,
+            sar: self.sar,
+            time_base: Some(self.timeline.time_base()),
+            first_pts: self.first_pts,
         }
     }
 
-    /// The presentation time of the source's true last frame (relative,
-    /// microseconds): the latest frame timestamp, not the container's
-    /// duration, which can end later (or earlier) than the last frame.
-    pub fn last_frame_us(&self) -> i64 {
-        self.frame_times_us.last().copied().unwrap_or(0)
-    }
-
-    /// The input seek point for frames from relative time `t_us`: the last
-    /// frame at or before `t_us`, so the frame on screen at `t_us` is decoded
-    /// and every seek gives the same frames (see TOOLCHAIN.md).
-    pub fn seek_point_us(&self, t_us: i64) -> i64 {
-        let i = self.frame_times_us.partition_point(|&p| p <= t_us);
-        if i == 0 {
-            0
-        } else {
-            self.frame_times_us[i - 1]
-        }
+    /// The source's duration in microseconds (end of its last frame).
+    pub fn duration_us(&self) -> i64 {
+        self.timeline.end_us().unwrap_or(0)
     }
 }
 
-/// Runs ffprobe on `path` (bounded by `timeout`).
-pub async fn probe(ffprobe: &Path, path: &Path, timeout: Duration) -> Result<Probe, ExtractError> {
-    let mut command = Command::new(ffprobe);
-    command
-        .args(["-v", "error", "-select_streams", "v:0", "-show_entries"])
-        .arg("stream=codec_name,pix_fmt,r_frame_rate,avg_frame_rate,color_transfer,time_base,start_pts:stream_tags=alpha_mode:packet=pts,duration")
-        .args(["-of", "json"])
-        .arg(path)
-        .kill_on_drop(true)
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        // Its own group, killed as a whole on timeout (see GroupKiller).
-        .process_group(0);
-    let child = command
-        .spawn()
-        .map_err(|err| spawn_error("ffprobe", ffprobe, &err))?;
-    let _group = GroupKiller::new(&child);
-    let output = match tokio::time::timeout(timeout, child.wait_with_output()).await {
-        Err(_) => {
-            return Err(ExtractError::FfmpegTimeout {
-                tool: "ffprobe".into(),
-                seconds: timeout.as_secs(),
-                stderr_tail: "(killed)".into(),
-            })
-        }
-        Ok(Err(err)) => return Err(ExtractError::io("waiting for ffprobe", ffprobe, &err)),
-        Ok(Ok(output)) => output,
-    };
+/// Runs ffprobe on `path`.
+pub fn probe(ffprobe: &Path, path: &Path, limits: &Limits) -> Result<Probe, ExtractError> {
+    let args: Vec<OsString> = [
+        "-v",
+        "error",
+        "-select_streams",
+        "v:0",
+        "-show_entries",
+        "stream=codec_name,pix_fmt,width,height,sample_aspect_ratio,color_transfer,time_base:\
+         stream_tags=alpha_mode:packet=pts,duration,flags",
+        "-of",
+        "json",
+    ]
+    .iter()
+    .map(OsString::from)
+    .chain([path.as_os_str().to_owned()])
+    .collect();
     let invalid = |detail: String| ExtractError::InvalidMedia {
         path: path.to_path_buf(),
         detail,
     };
-    if !output.status.success() {
-        return Err(exit_error(
-            "ffprobe",
-            &output.status,
-            &output.stderr,
-            |_, _| invalid(stderr_tail(&output.stderr, 3)),
-        ));
-    }
-    parse(&output.stdout).map_err(invalid)
+    let out = process::output("ffprobe", ffprobe, &args, limits).map_err(|e| match e {
+        ExtractError::FfmpegFailed { stderr_tail, .. } => invalid(stderr_tail),
+        other => other,
+    })?;
+    parse(&out).map_err(invalid)
 }
 
 #[derive(Deserialize)]
@@ -140,11 +117,11 @@ struct Raw {
 struct RawStream {
     codec_name: Option<String>,
     pix_fmt: Option<String>,
-    r_frame_rate: Option<String>,
-    avg_frame_rate: Option<String>,
+    width: Option<u32>,
+    height: Option<u32>,
+    sample_aspect_ratio: Option<String>,
     color_transfer: Option<String>,
     time_base: Option<String>,
-    start_pts: Option<i64>,
     #[serde(default)]
     tags: std::collections::BTreeMap<String, String>,
 }
@@ -153,6 +130,8 @@ struct RawStream {
 struct RawPacket {
     pts: Option<i64>,
     duration: Option<i64>,
+    #[serde(default)]
+    flags: String,
 }
 
 /// Parses ffprobe's JSON (exposed for tests).
@@ -160,87 +139,95 @@ pub fn parse(json: &[u8]) -> Result<Probe, String> {
     let raw: Raw =
         serde_json::from_slice(json).map_err(|e| format!("unreadable ffprobe output: {e}"))?;
     let stream = raw.streams.into_iter().next().ok_or("no video stream")?;
-    let (tb_num, tb_den) = stream
+    let time_base = stream
         .time_base
         .as_deref()
-        .and_then(parse_ratio)
+        .and_then(|t| parse_ratio(t, '/'))
+        .and_then(|(n, d)| TimeBase::new(n, d))
         .ok_or("no usable time base")?;
-    // Rounded to nearest, as ffmpeg's `settb` does in the recipe, so frame
-    // times here equal the timestamps the fps filter sees.
-    let to_us = |ticks: i64| -> i64 { rescale_near(ticks, (tb_num, tb_den), (1, 1_000_000)) };
-    let mut pts: Vec<(i64, i64)> = raw
-        .packets
-        .iter()
-        .filter_map(|p| p.pts.map(|t| (t, p.duration.unwrap_or(0))))
-        .collect();
-    if pts.is_empty() {
+    // Frames in presentation order; packets the demuxer marks to discard
+    // (before an edit list's start) are decoded but never shown.
+    let mut packets: Vec<(i64, Option<i64>, bool)> = Vec::with_capacity(raw.packets.len());
+    for p in &raw.packets {
+        if p.flags.contains('D') {
+            continue;
+        }
+        let Some(pts) = p.pts else {
+            return Err("a frame has no presentation time: its timing cannot be planned".into());
+        };
+        packets.push((pts, p.duration.filter(|&d| d > 0), p.flags.contains('K')));
+    }
+    if packets.is_empty() {
         return Err("the video stream has no frames".into());
     }
-    pts.sort_unstable();
-    let first = stream.start_pts.unwrap_or(pts[0].0).min(pts[0].0);
-    let r = stream.r_frame_rate.clone().unwrap_or_default();
-    let avg = stream.avg_frame_rate.clone().unwrap_or_default();
-    let fallback_frame = parse_ratio(&avg)
-        .or_else(|| parse_ratio(&r))
-        .and_then(|(n, d)| Fps::new(n as u32, d as u32))
-        .map_or(0, |f| f.frame_time_us(0, 1));
-    let end = pts
+    packets.sort_unstable_by_key(|p| p.0);
+    if let Some(w) = packets.windows(2).find(|w| w[0].0 == w[1].0) {
+        return Err(format!(
+            "two frames share the presentation time {} (time base {time_base}): \
+             which one a tick shows cannot be decided",
+            w[0].0
+        ));
+    }
+    let first_pts = packets[0].0;
+    let pts: Vec<i64> = packets.iter().map(|p| p.0 - first_pts).collect();
+    let keyframes: Vec<u64> = packets
         .iter()
-        .map(|&(t, d)| to_us(t) - to_us(first) + if d > 0 { to_us(d) } else { fallback_frame })
-        .max()
-        .unwrap_or(0);
-    let frame_times_us: Vec<i64> = pts.iter().map(|&(t, _)| to_us(t) - to_us(first)).collect();
+        .enumerate()
+        .filter(|(_, p)| p.2)
+        .map(|(i, _)| i as u64)
+        .collect();
+    let (last_pts, last_duration, _) = *packets.last().expect("not empty");
+    let median = {
+        let mut intervals: Vec<i64> = pts.windows(2).map(|w| w[1] - w[0]).collect();
+        intervals.sort_unstable();
+        intervals
+            .get(intervals.len().saturating_sub(1) / 2)
+            .copied()
+            .unwrap_or(1)
+    };
+    let end = last_pts - first_pts + last_duration.unwrap_or(median).max(1);
+    let timeline = Timeline::new(time_base, pts, end, keyframes).map_err(|e| e.to_string())?;
     let codec = stream.codec_name.unwrap_or_default();
     let pix_fmt = stream.pix_fmt.unwrap_or_default();
     let alpha = pix_fmt_has_alpha(&pix_fmt)
         || (matches!(codec.as_str(), "vp8" | "vp9")
             && stream.tags.get("alpha_mode").map(String::as_str) == Some("1"));
+    let sar = stream
+        .sample_aspect_ratio
+        .as_deref()
+        .and_then(|s| parse_ratio(s, ':'))
+        .filter(|(n, d)| n != d);
     Ok(Probe {
         version: PROBE_VERSION,
-        vfr: is_vfr(&r, &avg),
         codec,
         pix_fmt,
         alpha,
-        r_frame_rate: r,
-        avg_frame_rate: avg,
+        width: stream.width.unwrap_or(0),
+        height: stream.height.unwrap_or(0),
+        sar,
         color_transfer: stream.color_transfer.filter(|t| t != "unknown"),
-        start_us: to_us(first),
-        duration_us: end.max(1),
-        frame_times_us,
+        first_pts,
+        timeline,
     })
 }
 
-fn parse_ratio(text: &str) -> Option<(i64, i64)> {
-    let (n, d) = text.split_once('/')?;
-    let (n, d) = (n.parse::<i64>().ok()?, d.parse::<i64>().ok()?);
+fn parse_ratio(text: &str, separator: char) -> Option<(u32, u32)> {
+    let (n, d) = text.split_once(separator)?;
+    let (n, d) = (n.trim().parse::<u32>().ok()?, d.trim().parse::<u32>().ok()?);
     (n > 0 && d > 0).then_some((n, d))
 }
 
-fn is_vfr(r: &str, avg: &str) -> bool {
-    match (parse_ratio(r), parse_ratio(avg)) {
-        (Some((rn, rd)), Some((an, ad))) => {
-            let (r, a) = (rn as f64 / rd as f64, an as f64 / ad as f64);
-            (r - a).abs() / r.max(a) > 0.1
-        }
-        _ => false,
-    }
-}
-
 fn pix_fmt_has_alpha(pix_fmt: &str) -> bool {
-    pix_fmt.starts_with("yuva")
-        || pix_fmt.starts_with("rgba")
-        || pix_fmt.starts_with("bgra")
-        || pix_fmt.starts_with("argb")
-        || pix_fmt.starts_with("abgr")
-        || pix_fmt.starts_with("gbrap")
-        || pix_fmt.starts_with("ya")
+    ["yuva", "rgba", "bgra", "argb", "abgr", "gbrap", "ya"]
+        .iter()
+        .any(|p| pix_fmt.starts_with(p))
 }
 
-/// Where a probe is remembered: next to the cache, keyed by source identity.
-pub fn stored_probe_path(cache_root: &Path, identity: &SourceIdentity) -> PathBuf {
+/// Where a probe is remembered: in the store, keyed by source identity.
+pub fn stored_probe_path(store_root: &Path, identity: &SourceIdentity) -> PathBuf {
     let text = serde_json::to_string(identity).unwrap_or_default();
     let digest = blake3::hash(format!("probe-v{PROBE_VERSION}\0{text}").as_bytes()).to_hex();
-    cache_root
+    store_root
         .join("probe")
         .join(format!("{}.json", &digest[..32]))
 }
@@ -250,23 +237,44 @@ mod tests {
     use super::*;
 
     #[test]
-    fn parses_ffprobe_json() {
-        let json = br#"{"packets":[{"pts":0,"duration":512},{"pts":1024,"duration":512},{"pts":512,"duration":512}],
-          "streams":[{"codec_name":"vp9","pix_fmt":"yuv420p","r_frame_rate":"30/1","avg_frame_rate":"20/1","time_base":"1/15360","start_pts":0,"tags":{"alpha_mode":"1"}}]}"#;
+    fn parses_ffprobe_json_in_presentation_order_without_discarded_packets() {
+        let json = br#"{"packets":[
+            {"pts":-512,"duration":512,"flags":"_D_"},
+            {"pts":0,"duration":512,"flags":"K__"},
+            {"pts":1024,"duration":512,"flags":"___"},
+            {"pts":512,"duration":512,"flags":"___"}],
+          "streams":[{"codec_name":"vp9","pix_fmt":"yuv420p","width":320,"height":240,
+            "sample_aspect_ratio":"1:1","time_base":"1/15360","tags":{"alpha_mode":"1"}}]}"#;
         let p = parse(json).unwrap();
-        assert!(p.alpha && p.vfr);
-        assert_eq!(p.frame_times_us, vec![0, 33_333, 66_667]);
-        assert_eq!(p.duration_us, 100_000);
-        assert_eq!(p.decoder(), Some("libvpx-vp9"));
-        assert_eq!(p.seek_point_us(50_000), 33_333);
-        assert_eq!(p.seek_point_us(0), 0);
-        // Packets come in decode order; the last frame is the latest pts.
-        assert_eq!(p.last_frame_us(), 66_667);
+        assert!(p.alpha);
+        assert_eq!(p.sar, None);
+        assert_eq!(p.first_pts, 0);
+        assert_eq!(p.timeline.len(), Some(3));
+        assert_eq!(p.timeline.pts(2), 1024);
+        assert_eq!(p.timeline.end(), Some(1536));
+        assert_eq!(p.duration_us(), 100_000);
+        assert_eq!(p.decode_source().codec, "vp9");
     }
 
     #[test]
-    fn no_stream_is_an_error() {
+    fn a_stream_starting_late_is_relative_to_its_first_frame() {
+        let json = br#"{"packets":[{"pts":903003,"duration":3003,"flags":"K_"},
+            {"pts":900000,"duration":3003,"flags":"K_"}],
+          "streams":[{"codec_name":"mpeg2video","pix_fmt":"yuv420p","sample_aspect_ratio":"16:15","time_base":"1/90000"}]}"#;
+        let p = parse(json).unwrap();
+        assert_eq!(p.first_pts, 900_000);
+        assert_eq!(p.timeline.pts(1), 3003);
+        assert_eq!(p.sar, Some((16, 15)));
+    }
+
+    #[test]
+    fn untimed_or_ambiguous_streams_are_refused() {
         assert!(parse(br#"{"streams":[],"packets":[]}"#).is_err());
         assert!(parse(b"garbage").is_err());
+        let same = br#"{"packets":[{"pts":0,"flags":"K_"},{"pts":0,"flags":"__"}],
+            "streams":[{"codec_name":"h264","time_base":"1/30"}]}"#;
+        assert!(parse(same).unwrap_err().contains("share the presentation time"));
+        let untimed = br#"{"packets":[{"flags":"K_"}],"streams":[{"codec_name":"h264","time_base":"1/30"}]}"#;
+        assert!(parse(untimed).is_err());
     }
 }

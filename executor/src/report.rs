@@ -33,12 +33,13 @@ pub struct ElementReport {
     /// Its directory (absolute), when it succeeded.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dir: Option<String>,
-    /// Its role in the plan (`leader`, `duplicate of <id>`, `superset member of <unit>`, `cache hit`).
+    /// Its role in the plan (`leader`, `duplicate of <id>`, `shares r2
+    /// (leader <id>)`, `cache hit`).
     pub role: String,
-    /// The unit that extracted its frames, if any.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub unit: Option<String>,
-    /// Its frames came from the cache.
+    /// The decode runs that made its frames (none for a cache hit).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub runs: Vec<String>,
+    /// Every frame it shows came from the store.
     pub cache_hit: bool,
     /// What went wrong.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -63,38 +64,46 @@ pub enum Status {
     Error,
 }
 
-/// Counts and phase times of a run.
+/// Counts and phase times of a run. Frames are source frames in one recipe
+/// unless said otherwise.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Metrics {
     /// Elements in the composition.
     pub elements: u64,
-    /// Distinct dedupe keys planned.
-    pub unique_works: u64,
-    /// Elements served by another element's work.
-    pub dedupe_hits: u64,
-    /// Units covering more than one unique work.
-    pub superset_groups: u64,
-    /// Unique works found in the cache.
-    pub cache_hits: u64,
-    /// Unique works not found in the cache.
-    pub cache_misses: u64,
-    /// ffmpeg processes spawned.
-    pub ffmpeg_runs: u64,
-    /// Frames the elements asked for.
+    /// Ticks over all elements: files in the element directories.
     pub frames_requested: u64,
-    /// Frames ffmpeg wrote.
+    /// Distinct frames those ticks show.
+    pub distinct_frames: u64,
+    /// Ticks served by a frame another tick also shows.
+    pub dedupe_hits: u64,
+    /// Distinct frames found in the store (digest checked).
+    pub cache_hits: u64,
+    /// Distinct frames not found in the store: to make.
+    pub cache_misses: u64,
+    /// Frames decoded and encoded by this run.
     pub frames_extracted: u64,
-    /// Frames hard-linked (or copied) into element directories.
+    /// Files placed in element directories (hard links, or copies across
+    /// filesystems or past a link limit).
     pub frames_linked: u64,
-    /// Frame bytes ffmpeg wrote.
+    /// Bytes of the frames encoded.
     pub bytes_written: u64,
-    /// Transient failures retried (once each): extraction units, ffprobe
+    /// Decode runs planned.
+    pub decode_runs: u64,
+    /// ffmpeg processes started (segments and retries included).
+    pub ffmpeg_runs: u64,
+    /// Stored frames whose digest check failed: made again.
+    #[serde(default)]
+    pub damaged_frames: u64,
+    /// Fresh copies made because a blob's hard-link count was exhausted.
+    #[serde(default)]
+    pub fresh_copies: u64,
+    /// Transient failures retried (once each): decode segments, ffprobe
     /// runs, downloads.
     #[serde(default)]
     pub retries: u64,
     /// Source files read to compute their content digest (each file at most
-    /// once per run; none when the digest is remembered in the cache).
+    /// once per run; none when the digest is remembered in the store).
     #[serde(default)]
     pub sources_hashed: u64,
     /// Bytes of those files.
@@ -117,12 +126,12 @@ pub struct Metrics {
 pub struct Phases {
     /// Resolving and probing sources.
     pub probe_ms: u64,
-    /// Planning and cache lookup.
+    /// Reading the store's index and checking the stored frames' digests.
+    pub lookup_ms: u64,
+    /// Planning.
     pub plan_ms: u64,
-    /// Running ffmpeg and checking its output.
+    /// Decoding, encoding and storing frames.
     pub extract_ms: u64,
-    /// Publishing cache entries.
-    pub publish_ms: u64,
     /// Filling element directories.
     pub fanout_ms: u64,
     /// The whole run.

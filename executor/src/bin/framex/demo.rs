@@ -7,7 +7,9 @@ use std::process::Command;
 
 use serde_json::json;
 
-use crate::report::Report;
+use framex_executor::report::Report;
+
+use crate::table::{count, size};
 
 /// Clip sizes: full (1080p loop) or small (for tests).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -130,9 +132,9 @@ pub fn prepare_demo(ffmpeg: &Path, dir: &Path, size: DemoSize) -> Result<PathBuf
     };
     // A short ad of four scenes: the same background loop in every scene, a
     // talk cut into overlapping trims, a logo placed twice, and a thumbnail;
-    // then the background at double speed (at 60 fps it samples the source
-    // on the same 30 fps grid as the scenes), and an end card that loops the
-    // logo's first half second (one cycle, linked over the slot).
+    // then the background at double speed (at 60 fps it shows the same
+    // source frames as the scenes at 30), and an end card that loops the
+    // logo's first half second (its frames made once, linked over the slot).
     let composition = json!({"elements": [
         el("scene1-bg", "clips/loop_cfr.mp4", 0.0, d, json!(30), "png"),
         el("scene2-bg", "clips/loop_cfr.mp4", 0.0, d, json!(30), "png"),
@@ -144,7 +146,7 @@ pub fn prepare_demo(ffmpeg: &Path, dir: &Path, size: DemoSize) -> Result<PathBuf
         el("talk-thumb", "clips/talk_vfr.mp4", 0.5, 1.0, json!("30000/1001"), "jpeg"),
         el("logo-open", "clips/logo_alpha.webm", 0.0, 2.0, json!(30), "png"),
         el("logo-close", "clips/logo_alpha.webm", 0.0, 2.0, json!(30), "png"),
-        el("bg-slowmo-60", "clips/loop_cfr.mp4", 1.0, d / 2.0, json!(60), "jpeg"),
+        el("bg-60fps-jpeg", "clips/loop_cfr.mp4", 1.0, d / 2.0, json!(60), "jpeg"),
         with(
             el("bg-fast", "clips/loop_cfr.mp4", 0.0, d / 2.0, json!(60), "png"),
             json!({"playbackRate": 2}),
@@ -161,86 +163,140 @@ pub fn prepare_demo(ffmpeg: &Path, dir: &Path, size: DemoSize) -> Result<PathBuf
 }
 
 /// The side-by-side table of a cold and a warm run.
-pub fn demo_table(cold: &Report, warm: &Report, naive_frames: u64) -> String {
+pub fn demo_table(cold: &Report, warm: &Report) -> String {
     let (c, w) = (&cold.metrics, &warm.metrics);
     let mut out = String::new();
     let row = |out: &mut String, name: &str, a: String, b: String| {
-        let _ = writeln!(out, "  {name:<28} {a:>12} {b:>12}");
+        let _ = writeln!(out, "  {name:<30} {a:>12} {b:>12}");
     };
     row(&mut out, "", "cold".into(), "warm".into());
     let secs = |ms: u64| format!("{:.2} s", ms as f64 / 1000.0);
-    row(
-        &mut out,
-        "wall time",
-        secs(c.phases.total_ms),
-        secs(w.phases.total_ms),
-    );
-    row(
-        &mut out,
-        "ffmpeg runs",
-        c.ffmpeg_runs.to_string(),
-        w.ffmpeg_runs.to_string(),
-    );
-    row(
-        &mut out,
-        "frames extracted",
-        c.frames_extracted.to_string(),
-        w.frames_extracted.to_string(),
-    );
-    row(
-        &mut out,
-        "frames linked into place",
-        c.frames_linked.to_string(),
-        w.frames_linked.to_string(),
-    );
-    let hits = |m: &crate::Metrics| format!("{}/{}", m.cache_hits, m.unique_works);
-    row(&mut out, "cache hits (unique works)", hits(c), hits(w));
-    let mb = |b: u64| format!("{:.1} MB", b as f64 / 1e6);
-    row(
-        &mut out,
-        "bytes written",
-        mb(c.bytes_written),
-        mb(w.bytes_written),
-    );
+    row(&mut out, "wall time", secs(c.phases.total_ms), secs(w.phases.total_ms));
+    row(&mut out, "ffmpeg processes", c.ffmpeg_runs.to_string(), w.ffmpeg_runs.to_string());
+    row(&mut out, "frames made (decoded + encoded)", c.frames_extracted.to_string(), w.frames_extracted.to_string());
+    row(&mut out, "frames from the store", c.cache_hits.to_string(), w.cache_hits.to_string());
+    row(&mut out, "files linked into place", c.frames_linked.to_string(), w.frames_linked.to_string());
+    row(&mut out, "written", size(c.bytes_written), size(w.bytes_written));
     let _ = writeln!(out);
+    let requested = c.frames_requested;
     let _ = writeln!(
         out,
-        "  {} elements ask for {} frames; one ffmpeg run per element would extract all {naive_frames}.",
-        c.elements, c.frames_requested
+        "  {} ask for {}; one ffmpeg run per element would make all {requested}.",
+        count(c.elements, "element", "elements"),
+        count(requested, "frame", "frames"),
     );
-    let _ = writeln!(
-        out,
-        "  dedupe:   {} elements reuse another's work ({} unique works)",
-        c.dedupe_hits, c.unique_works
-    );
-    let _ = writeln!(
-        out,
-        "  superset: {} group(s) of overlapping trims extracted once ({} ffmpeg runs for {} unique works)",
-        c.superset_groups, c.ffmpeg_runs, c.unique_works
-    );
-    let saved = naive_frames.saturating_sub(c.frames_extracted);
-    let percent = if naive_frames > 0 {
-        100.0 * saved as f64 / naive_frames as f64
-    } else {
-        0.0
+    let percent = |part: u64| {
+        if requested > 0 {
+            100.0 * part as f64 / requested as f64
+        } else {
+            0.0
+        }
     };
     let _ = writeln!(
         out,
-        "  cold run: {} frames extracted instead of {naive_frames} ({percent:.0}% saved)",
-        c.frames_extracted
+        "  reuse:  those ticks show {} distinct source frames: {} ({:.0}%) reuse a frame",
+        c.distinct_frames,
+        c.dedupe_hits,
+        percent(c.dedupe_hits),
+    );
+    let _ = writeln!(
+        out,
+        "          (duplicates, overlapping trims, the 2× background, held and looped frames)"
+    );
+    let _ = writeln!(
+        out,
+        "  cold:   {} made in {} ({:.0}% of the frames asked for)",
+        count(c.frames_extracted, "frame", "frames"),
+        count(c.decode_runs, "decode run", "decode runs"),
+        percent(c.frames_extracted),
     );
     let speed = if w.phases.total_ms > 0 {
-        format!(
-            "{:.0}× faster",
-            c.phases.total_ms as f64 / w.phases.total_ms as f64
-        )
+        format!("{:.0}× faster", c.phases.total_ms as f64 / w.phases.total_ms as f64)
     } else {
         "instant".into()
     };
     let _ = writeln!(
         out,
-        "  cache:    the warm run extracted {} frames and ran ffmpeg {} times ({speed})",
-        w.frames_extracted, w.ffmpeg_runs
+        "  store:  the warm run made {} and started {} ({speed})",
+        count(w.frames_extracted, "frame", "frames"),
+        count(w.ffmpeg_runs, "ffmpeg process", "ffmpeg processes"),
     );
     out
+}
+
+/// Runs `framex demo`.
+pub async fn demo(
+    tools: &framex_executor::Tools,
+    dir: Option<PathBuf>,
+    small: bool,
+    json: bool,
+    quiet: bool,
+    progress: bool,
+) -> Result<std::process::ExitCode, String> {
+    let dir = dir.unwrap_or_else(|| std::env::temp_dir().join("framex-demo"));
+    let size = if small { DemoSize::Small } else { DemoSize::Full };
+    let ffmpeg = tools.ffmpeg.clone().map_err(|e| e.to_string())?;
+    tools.ffprobe.clone().map_err(|e| e.to_string())?;
+    if !quiet {
+        let clips = dir.join("clips");
+        let verb = if clips.join(clips_of(size)).is_file() {
+            "reusing"
+        } else {
+            "making"
+        };
+        eprintln!("framex demo: {verb} sample clips in {}", clips.display());
+    }
+    let composition = prepare_demo(&ffmpeg, &dir, size)?;
+    let cache_dir = dir.join("cache");
+    // A cold run must start from an empty store.
+    let _ = std::fs::remove_dir_all(&cache_dir);
+    let mut options =
+        framex_executor::RunOptions::new(composition.clone(), dir.join("out"), tools.clone());
+    options.cache_dir = Some(cache_dir);
+    options.cancel = crate::cancel_on_ctrl_c();
+    options.progress = progress;
+    if !quiet {
+        eprintln!("framex demo: cold run (empty store)…");
+    }
+    let cold = crate::run_or_explain(&options).await?;
+    if !quiet {
+        eprintln!("framex demo: warm run…");
+    }
+    let warm = crate::run_or_explain(&options).await?;
+    if json {
+        let both = json!({"cold": cold, "warm": warm});
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&both).expect("reports serialize")
+        );
+    } else {
+        println!(
+            "framex demo: {} ({} elements)\n",
+            composition.display(),
+            cold.metrics.elements
+        );
+        for (id, e) in &cold.elements {
+            println!("  {id:<16} {:>5} frames  {}", e.frames, e.role);
+        }
+        println!();
+        print!("{}", demo_table(&cold, &warm));
+        let out = dir.join("out");
+        println!(
+            "\n  frames are in {}/<element id>/, the report in {}",
+            out.display(),
+            out.join(framex_executor::report::REPORT_FILE).display()
+        );
+    }
+    for report in [&cold, &warm] {
+        if !report.all_ok() {
+            eprint!("{}", crate::table::report_summary(report, None));
+            return Ok(std::process::ExitCode::FAILURE);
+        }
+    }
+    Ok(crate::exit_code(&warm, &options.cancel))
+}
+
+/// The first clip of a size, to tell whether the clips were made before.
+fn clips_of(size: DemoSize) -> &'static str {
+    clips(size).first().map_or("loop_cfr.mp4", |c| c.name)
 }

@@ -1,0 +1,231 @@
+//! The command line's types (clap).
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+use framex_core::PlanOptions;
+use framex_executor::default_cache_dir;
+use framex_executor::download::DownloadOptions;
+use framex_executor::prepare::SourceOptions;
+use framex_executor::run::{DEFAULT_MAX_CACHE_BYTES, GC_GUARD_AGE};
+
+/// framex makes the frames a video renderer needs from its source clips:
+/// exactly the frame each tick shows, each distinct frame made once.
+///
+/// Example:
+///   framex plan composition.json                # what it will cost
+///   framex extract composition.json --out out   # out/<element id>/frame_000001.png …
+#[derive(Parser, Debug)]
+#[command(name = "framex", version, propagate_version = true, verbatim_doc_comment)]
+pub struct Cli {
+    /// No progress bars or summaries; errors still go to stderr.
+    #[arg(long, short, global = true)]
+    pub quiet: bool,
+    /// The ffmpeg to run (default: `ffmpeg` on PATH).
+    #[arg(long, global = true, env = "FRAMEX_FFMPEG", value_name = "PATH")]
+    pub ffmpeg: Option<PathBuf>,
+    /// The ffprobe to run (default: `ffprobe` on PATH).
+    #[arg(long, global = true, env = "FRAMEX_FFPROBE", value_name = "PATH")]
+    pub ffprobe: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The commands.
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Make sample clips and a composition full of repeats; run it cold and
+    /// warm, and show what reuse and the store saved.
+    Demo {
+        /// Working directory (clips, store, output). Default: a `framex-demo`
+        /// directory in the system's temporary directory.
+        #[arg(long)]
+        dir: Option<PathBuf>,
+        /// Small clips (320×240), for a quick run.
+        #[arg(long)]
+        small: bool,
+        /// Print the two reports as JSON instead of the table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Probe the sources and print the plan: which source frame every tick
+    /// shows, and what must be decoded.
+    Plan {
+        /// The composition (or, with --request, a planner request) JSON file.
+        composition: PathBuf,
+        /// Print the plan as JSON.
+        #[arg(long)]
+        json: bool,
+        /// The file is a planner request (composition + source facts +
+        /// stored frames), planned as is without touching any source.
+        #[arg(long)]
+        request: bool,
+        #[command(flatten)]
+        cache: CacheArgs,
+        #[command(flatten)]
+        planning: PlanningArgs,
+        #[command(flatten)]
+        sources: SourceArgs,
+        /// Kill an ffprobe process after this many seconds.
+        #[arg(long, default_value_t = 300, env = "FRAMEX_TIMEOUT")]
+        timeout: u64,
+    },
+    /// Make every element's frames in `DIR/<id>/frame_000001.<ext>` …
+    Extract {
+        /// The composition JSON file.
+        composition: PathBuf,
+        /// The output directory.
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+        /// Print the report as JSON on stdout.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        cache: CacheArgs,
+        /// At most this many ffmpeg processes at once (default: a quarter of
+        /// the CPU cores, at least 1).
+        #[arg(long, short)]
+        jobs: Option<usize>,
+        /// Encoder threads (default: CPU cores).
+        #[arg(long)]
+        encoders: Option<usize>,
+        /// Kill an ffmpeg or ffprobe process after this many seconds.
+        #[arg(long, default_value_t = 300, env = "FRAMEX_TIMEOUT")]
+        timeout: u64,
+        /// Store size cap in bytes, applied after a run that made frames.
+        #[arg(long, env = "FRAMEX_CACHE_MAX_SIZE", default_value_t = DEFAULT_MAX_CACHE_BYTES)]
+        max_cache_size: u64,
+        #[command(flatten)]
+        planning: PlanningArgs,
+        #[command(flatten)]
+        sources: SourceArgs,
+    },
+    /// Inspect or maintain the frame store.
+    Cache {
+        #[command(subcommand)]
+        action: CacheAction,
+        #[command(flatten)]
+        cache: CacheDirArg,
+    },
+    /// Serve the browser preview page on 127.0.0.1.
+    Preview {
+        /// Port (0 picks a free one).
+        #[arg(long, default_value_t = 8765)]
+        port: u16,
+        /// The page's directory (default: wasm/www of this checkout).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+    },
+}
+
+/// `framex cache …`
+#[derive(Subcommand, Debug)]
+pub enum CacheAction {
+    /// Indexes, frames, blobs, bytes (each file counted once).
+    Stats {
+        /// As JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Check every stored frame against its digest; exit 1 if any is bad.
+    Verify {
+        /// Only check sizes, not digests.
+        #[arg(long)]
+        fast: bool,
+    },
+    /// Evict least-recently-used frames down to a size cap.
+    Gc {
+        /// The cap in bytes.
+        #[arg(long, env = "FRAMEX_CACHE_MAX_SIZE", default_value_t = DEFAULT_MAX_CACHE_BYTES)]
+        max_size: u64,
+        /// Never evict what was used within this many seconds.
+        #[arg(long, default_value_t = GC_GUARD_AGE.as_secs())]
+        min_age: u64,
+        /// Wait at most this many seconds for running extractions to finish.
+        #[arg(long, default_value_t = 10)]
+        wait: u64,
+    },
+}
+
+/// The store root of `framex cache`.
+#[derive(Args, Debug)]
+pub struct CacheDirArg {
+    /// Store root (default: $FRAMEX_CACHE_DIR, else ~/.cache/framex).
+    #[arg(long, global = true, value_name = "DIR")]
+    pub cache_dir: Option<PathBuf>,
+}
+
+/// Which store a run uses.
+#[derive(Args, Debug)]
+pub struct CacheArgs {
+    /// Store root (default: $FRAMEX_CACHE_DIR, else ~/.cache/framex).
+    #[arg(long, value_name = "DIR", conflicts_with = "no_cache")]
+    pub cache_dir: Option<PathBuf>,
+    /// Run without the store (frames are made for this run only).
+    #[arg(long)]
+    pub no_cache: bool,
+}
+
+impl CacheArgs {
+    /// The store root, unless `--no-cache`.
+    pub fn root(&self) -> Option<PathBuf> {
+        (!self.no_cache).then(|| self.cache_dir.clone().unwrap_or_else(default_cache_dir))
+    }
+}
+
+/// How to plan.
+#[derive(Args, Debug)]
+pub struct PlanningArgs {
+    /// What starting a decode run costs, in frames decoded: runs of one
+    /// source closer than this are decoded through as one.
+    #[arg(long, value_name = "FRAMES", default_value_t = framex_core::DEFAULT_SEEK_COST_FRAMES)]
+    pub seek_cost: u32,
+}
+
+impl PlanningArgs {
+    /// As planner options.
+    pub fn options(&self) -> PlanOptions {
+        PlanOptions {
+            seek_cost_frames: self.seek_cost,
+        }
+    }
+}
+
+/// Where sources come from.
+#[derive(Args, Debug)]
+pub struct SourceArgs {
+    /// Key every source under DIR by its content (a blake3 digest of its
+    /// bytes, read once per run and remembered in the store) instead of its
+    /// path and mtime, so copies made per render share stored frames.
+    /// Repeatable. An element's `"identity": "file"` opts out.
+    #[arg(long = "content-identity", value_name = "DIR")]
+    pub content_identity: Vec<PathBuf>,
+    /// Allow URL sources that resolve to private, loopback or link-local
+    /// addresses (and plain http:// on loopback). For tests and trusted
+    /// networks only.
+    #[arg(long)]
+    pub allow_private_urls: bool,
+    /// Each request downloading a URL source must finish within this many
+    /// seconds (a timed-out download is retried once).
+    #[arg(
+        long,
+        value_name = "SECS",
+        default_value_t = 300,
+        env = "FRAMEX_DOWNLOAD_TIMEOUT"
+    )]
+    pub download_timeout: u64,
+}
+
+impl SourceArgs {
+    /// As source options.
+    pub fn options(&self) -> SourceOptions {
+        SourceOptions {
+            content_dirs: self.content_identity.clone(),
+            download: DownloadOptions {
+                allow_private: self.allow_private_urls,
+                timeout: Duration::from_secs(self.download_timeout.max(1)),
+            },
+        }
+    }
+}

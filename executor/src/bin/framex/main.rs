@@ -1,0 +1,124 @@
+//! The `framex` command line: `main` parses and dispatches; each command
+//! lives in a file of its own.
+
+// Planning allocates many small strings; mimalloc makes that markedly faster.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+mod args;
+mod cache;
+mod demo;
+mod extract;
+mod plan;
+mod preview;
+mod table;
+
+use std::io::IsTerminal;
+use std::process::ExitCode;
+
+use clap::Parser;
+use framex_executor::prepare::InputError;
+use framex_executor::run::{run, RunError, RunOptions};
+use framex_executor::{Report, Tools};
+use tokio_util::sync::CancellationToken;
+
+use crate::args::{Cli, Command};
+use crate::table::terminal_safe;
+
+/// Exit code for invalid input or usage.
+pub const EXIT_INVALID: u8 = 2;
+/// Exit code after Ctrl-C.
+pub const EXIT_CANCELLED: u8 = 130;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
+    match runtime.block_on(dispatch(cli)) {
+        Ok(code) => code,
+        Err(message) => {
+            eprintln!("framex: {}", terminal_safe(&message));
+            ExitCode::from(EXIT_INVALID)
+        }
+    }
+}
+
+async fn dispatch(cli: Cli) -> Result<ExitCode, String> {
+    let tools = Tools::find(cli.ffmpeg.as_deref(), cli.ffprobe.as_deref());
+    let progress = !cli.quiet && std::io::stderr().is_terminal();
+    match cli.command {
+        Command::Demo { dir, small, json } => {
+            demo::demo(&tools, dir, small, json, cli.quiet, progress).await
+        }
+        command @ Command::Plan { .. } => plan::plan(command, &tools).await,
+        command @ Command::Extract { .. } => {
+            extract::extract(command, tools, cli.quiet, progress).await
+        }
+        Command::Cache { action, cache } => cache::cache(action, cache),
+        Command::Preview { port, dir } => {
+            let www = dir.unwrap_or_else(preview::default_www_dir);
+            tokio::task::spawn_blocking(move || preview::serve(&www, port))
+                .await
+                .map_err(|e| e.to_string())??;
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+/// Runs, turning a run that could not start into its message.
+pub async fn run_or_explain(options: &RunOptions) -> Result<Report, String> {
+    match run(options).await {
+        Ok(report) => Ok(report),
+        Err(RunError::Input(InputError::Invalid { path, error })) => {
+            Err(format!("{}: {error}", path.display()))
+        }
+        Err(err) => Err(err.to_string()),
+    }
+}
+
+/// 0 when every element succeeded, 1 when any failed, 130 after Ctrl-C.
+pub fn exit_code(report: &Report, cancel: &CancellationToken) -> ExitCode {
+    if cancel.is_cancelled() {
+        eprintln!(
+            "framex: cancelled; running ffmpeg processes were killed and nothing half-done was published"
+        );
+        ExitCode::from(EXIT_CANCELLED)
+    } else if report.all_ok() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}
+
+/// A token cancelled by Ctrl-C or SIGTERM.
+pub fn cancel_on_ctrl_c() -> CancellationToken {
+    let token = CancellationToken::new();
+    let child = token.clone();
+    tokio::spawn(async move {
+        let mut term =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+        let terminated = async {
+            match term.as_mut() {
+                Some(t) => {
+                    t.recv().await;
+                }
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            () = terminated => {}
+        }
+        child.cancel();
+    });
+    token
+}

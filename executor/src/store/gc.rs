@@ -1,0 +1,311 @@
+//! Store upkeep: usage, verification and least-recently-used eviction.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
+
+use serde::Serialize;
+
+use super::index::parse_line;
+use super::{BlobRef, Store};
+
+/// Store usage, for `framex cache stats`. Every file counts once.
+#[derive(Clone, Debug, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Stats {
+    /// Index files (one per source and recipe).
+    pub indexes: u64,
+    /// Frames recorded over all indexes.
+    pub frames: u64,
+    /// Blob files.
+    pub blobs: u64,
+    /// Bytes of blobs and indexes.
+    pub bytes: u64,
+    /// Downloaded sources, and their bytes.
+    pub downloads: u64,
+    /// Bytes of downloaded sources.
+    pub download_bytes: u64,
+    /// Blobs being written (or left by a writer that died).
+    pub partials: u64,
+}
+
+/// What a gc did.
+#[derive(Clone, Debug, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GcReport {
+    /// Index files removed.
+    pub evicted: u64,
+    /// Blobs removed.
+    pub blobs_removed: u64,
+    /// Bytes before.
+    pub bytes_before: u64,
+    /// Bytes after.
+    pub bytes_after: u64,
+}
+
+/// One index file with what it holds.
+struct IndexFile {
+    key: String,
+    path: PathBuf,
+    used: SystemTime,
+    bytes: u64,
+    blobs: BTreeSet<PathBuf>,
+}
+
+impl Store {
+    fn blob_files(&self) -> Vec<(PathBuf, fs::Metadata)> {
+        files_under(&self.versioned().join("blobs"))
+    }
+
+    fn index_files(&self) -> Vec<IndexFile> {
+        files_under(&self.versioned().join("index"))
+            .into_iter()
+            .filter(|(p, _)| p.extension().is_some_and(|e| e == "idx"))
+            .map(|(path, meta)| {
+                let key = path
+                    .file_stem()
+                    .map(|s| s.to_string_lossy().into_owned())
+                    .unwrap_or_default();
+                let text = fs::read_to_string(&path).unwrap_or_default();
+                let blobs = text
+                    .lines()
+                    .filter_map(parse_line)
+                    .map(|(_, b)| self.blob_path(&b))
+                    .collect();
+                IndexFile {
+                    key,
+                    used: meta.modified().unwrap_or(SystemTime::UNIX_EPOCH),
+                    bytes: meta.len(),
+                    path,
+                    blobs,
+                }
+            })
+            .collect()
+    }
+
+    fn downloads(&self) -> Vec<(PathBuf, fs::Metadata)> {
+        files_under(&self.root.join("downloads"))
+            .into_iter()
+            .filter(|(p, _)| {
+                let name = p.file_name().unwrap_or_default().to_string_lossy();
+                !name.starts_with("url-") && !name.contains(".tmp.") && p.parent()
+                    .is_some_and(|d| d.ends_with("downloads"))
+            })
+            .collect()
+    }
+
+    /// Usage.
+    pub fn stats(&self) -> io::Result<Stats> {
+        let mut stats = Stats::default();
+        for (_, meta) in self.blob_files() {
+            stats.blobs += 1;
+            stats.bytes += meta.len();
+        }
+        for index in self.index_files() {
+            stats.indexes += 1;
+            stats.bytes += index.bytes;
+            stats.frames += index.blobs.len() as u64;
+        }
+        for (_, meta) in self.downloads() {
+            stats.downloads += 1;
+            stats.download_bytes += meta.len();
+        }
+        stats.partials = fs::read_dir(self.tmp())?.count() as u64;
+        Ok(stats)
+    }
+
+    /// Checks every index record's blob; `deep` re-hashes every blob (else
+    /// sizes only). Returns (records checked, problems).
+    pub fn verify(&self, deep: bool) -> io::Result<(usize, Vec<String>)> {
+        let mut problems = Vec::new();
+        let mut checked = 0;
+        for index in self.index_files() {
+            let text = fs::read_to_string(&index.path)?;
+            for (n, line) in text.lines().enumerate() {
+                checked += 1;
+                let Some((pts, blob)) = parse_line(line) else {
+                    problems.push(format!("{}: line {} is damaged", index.path.display(), n + 1));
+                    continue;
+                };
+                let path = self.blob_path(&blob);
+                let good = if deep {
+                    self.check_blob(&blob)
+                } else {
+                    fs::metadata(&path).is_ok_and(|m| m.len() == blob.size)
+                };
+                if !good {
+                    problems.push(format!(
+                        "{}: frame at {pts} of {}: blob missing or damaged",
+                        path.display(),
+                        index.key
+                    ));
+                }
+            }
+        }
+        if deep {
+            for (path, _) in self.blob_files() {
+                let name = path.file_stem().unwrap_or_default().to_string_lossy();
+                let digest = fs::File::open(&path).and_then(|f| {
+                    let mut h = blake3::Hasher::new();
+                    h.update_reader(f).map(|h| h.finalize().to_hex().to_string())
+                });
+                if digest.ok().as_deref() != Some(&*name) {
+                    problems.push(format!("{}: bytes do not match the name", path.display()));
+                }
+            }
+        }
+        problems.sort();
+        problems.dedup();
+        Ok((checked, problems))
+    }
+
+    /// Evicts least-recently-used indexes (with the blobs only they use)
+    /// and downloads until the store holds at most `max_bytes`, never one
+    /// used within `min_age` or named in `protect` (recipe keys). Blobs no
+    /// index names, and older schemas, go first. Skips (returns `None`) when
+    /// a run holds the read lock for longer than `wait`.
+    pub fn gc(
+        &self,
+        max_bytes: u64,
+        min_age: Duration,
+        protect: &BTreeSet<String>,
+        wait: Duration,
+    ) -> io::Result<Option<GcReport>> {
+        let lock = self.lock_file()?;
+        let deadline = std::time::Instant::now() + wait;
+        while lock.try_lock().is_err() {
+            if std::time::Instant::now() >= deadline {
+                return Ok(None);
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        // Another schema's store is never read: it only takes room.
+        if let Ok(entries) = fs::read_dir(&self.root) {
+            for entry in entries.flatten() {
+                let name = entry.file_name().to_string_lossy().into_owned();
+                let other_schema = name.strip_prefix('v').is_some_and(|n| {
+                    n.parse::<u32>().is_ok_and(|n| n != framex_core::CACHE_SCHEMA_VERSION)
+                });
+                if other_schema && entry.path().is_dir() {
+                    let _ = fs::remove_dir_all(entry.path());
+                }
+            }
+        }
+        crate::fanout::sweep_dead_leftovers(&self.tmp(), "tmp", false);
+        let now = SystemTime::now();
+        let young = |t: SystemTime| now.duration_since(t).unwrap_or_default() < min_age;
+        let indexes = self.index_files();
+        let mut users: BTreeMap<PathBuf, u32> = BTreeMap::new();
+        for index in &indexes {
+            for blob in &index.blobs {
+                *users.entry(blob.clone()).or_default() += 1;
+            }
+        }
+        let blobs: BTreeMap<PathBuf, (u64, SystemTime)> = self
+            .blob_files()
+            .into_iter()
+            .map(|(p, m)| (p, (m.len(), m.modified().unwrap_or(SystemTime::UNIX_EPOCH))))
+            .collect();
+        let downloads = self.downloads();
+        let mut total: u64 = blobs.values().map(|b| b.0).sum::<u64>()
+            + indexes.iter().map(|i| i.bytes).sum::<u64>()
+            + downloads.iter().map(|(_, m)| m.len()).sum::<u64>();
+        let mut report = GcReport {
+            bytes_before: total,
+            ..GcReport::default()
+        };
+        // Blobs no index names (their record was lost, or their index was
+        // evicted by a gc that died): not served, only taking room.
+        for (path, &(bytes, modified)) in &blobs {
+            if !users.contains_key(path) && !young(modified) && fs::remove_file(path).is_ok() {
+                total -= bytes.min(total);
+                report.blobs_removed += 1;
+            }
+        }
+        enum Victim<'a> {
+            Index(&'a IndexFile),
+            Download(&'a Path, u64),
+        }
+        let mut victims: Vec<(SystemTime, Victim)> = indexes
+            .iter()
+            .filter(|i| !protect.contains(&i.key))
+            .map(|i| (i.used, Victim::Index(i)))
+            .chain(downloads.iter().map(|(p, m)| {
+                let used = m.modified().unwrap_or(SystemTime::UNIX_EPOCH);
+                (used, Victim::Download(p.as_path(), m.len()))
+            }))
+            .collect();
+        victims.sort_by_key(|(used, _)| *used);
+        for (used, victim) in victims {
+            if total <= max_bytes || young(used) {
+                break;
+            }
+            match victim {
+                Victim::Index(index) => {
+                    if fs::remove_file(&index.path).is_err() {
+                        continue;
+                    }
+                    report.evicted += 1;
+                    total -= index.bytes.min(total);
+                    for blob in &index.blobs {
+                        let left = users.get_mut(blob).map(|n| {
+                            *n -= 1;
+                            *n
+                        });
+                        if left == Some(0) {
+                            if let Some(&(bytes, _)) = blobs.get(blob) {
+                                if fs::remove_file(blob).is_ok() {
+                                    total -= bytes.min(total);
+                                    report.blobs_removed += 1;
+                                }
+                            }
+                        }
+                    }
+                }
+                Victim::Download(path, bytes) => {
+                    if fs::remove_file(path).is_ok() {
+                        report.evicted += 1;
+                        total -= bytes.min(total);
+                    }
+                }
+            }
+        }
+        report.bytes_after = total;
+        Ok(Some(report))
+    }
+}
+
+/// Every file under `dir`, two levels deep at most (`<xx>/<name>`).
+fn files_under(dir: &Path) -> Vec<(PathBuf, fs::Metadata)> {
+    let mut out = Vec::new();
+    let Ok(entries) = fs::read_dir(dir) else {
+        return out;
+    };
+    for entry in entries.flatten() {
+        let Ok(meta) = entry.metadata() else { continue };
+        if meta.is_dir() {
+            if let Ok(inner) = fs::read_dir(entry.path()) {
+                for e in inner.flatten() {
+                    if let Ok(m) = e.metadata() {
+                        if m.is_file() {
+                            out.push((e.path(), m));
+                        }
+                    }
+                }
+            }
+        } else if meta.is_file() {
+            out.push((entry.path(), meta));
+        }
+    }
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    out
+}
+
+impl BlobRef {
+    /// The file extension of a format.
+    pub fn ext_of(format: framex_core::ImageFormat) -> &'static str {
+        format.extension()
+    }
+}
