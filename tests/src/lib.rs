@@ -347,4 +347,5 @@ pub fn error_text(message: &str, errors: Option<&serde_json::Value>) -> String {
     }
 }
 
+pub mod oracle;
 pub mod wasm;
