@@ -13,7 +13,7 @@
 
 use framex_tests::clips::{self, Clip};
 use framex_tests::framenum::{
-    decode_frames, frame_number, image_of, number_in, read_image, DecodedFrame,
+    decode_frames, decoded_numbers, frame_number, image_of, number_in, read_image, DecodedFrame,
 };
 use framex_tests::oracle::{leading_frames, probe_frames, probe_packets, Packet, SourceTimes};
 
@@ -463,4 +463,12 @@ fn wrong_frames_do_not_read_as_numbers() {
     assert!(status.success());
     let error = number_in(&read_image(&path)).expect_err("a blend");
     assert!(error.contains("ambiguous"), "{error}");
+}
+
+#[test]
+fn decoded_numbers_count_in_presentation_order() {
+    assert_eq!(
+        decoded_numbers(&clips::vfr_gap()),
+        (0..87).collect::<Vec<u32>>()
+    );
 }
