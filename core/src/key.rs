@@ -100,7 +100,11 @@ pub fn recipe_key_text(identity: &SourceIdentity, time_base: TimeBase, recipe: R
     source(&mut out, identity);
     field(&mut out, "time_base", &time_base.to_string());
     field(&mut out, "format", recipe.format.as_str());
-    field(&mut out, "alpha", if recipe.alpha { "true" } else { "false" });
+    field(
+        &mut out,
+        "alpha",
+        if recipe.alpha { "true" } else { "false" },
+    );
     field(
         &mut out,
         "transfer",
@@ -173,7 +177,10 @@ mod tests {
         );
         let jpeg = Recipe::new(ImageFormat::Jpeg, true, None);
         assert!(!jpeg.alpha, "alpha survives in PNG only");
-        assert_ne!(recipe_key(&file(), tb, jpeg), recipe_key(&file(), tb, recipe));
+        assert_ne!(
+            recipe_key(&file(), tb, jpeg),
+            recipe_key(&file(), tb, recipe)
+        );
     }
 
     #[test]
@@ -194,7 +201,13 @@ mod tests {
             step: Step::new(1, 1).unwrap(),
             phase: 0,
         };
-        assert_ne!(element_key(&k, &[run(30, 0)]), element_key(&k, &[run(30, 1)]));
-        assert_ne!(element_key(&k, &[run(30, 0)]), element_key(&k, &[run(31, 0)]));
+        assert_ne!(
+            element_key(&k, &[run(30, 0)]),
+            element_key(&k, &[run(30, 1)])
+        );
+        assert_ne!(
+            element_key(&k, &[run(30, 0)]),
+            element_key(&k, &[run(31, 0)])
+        );
     }
 }

@@ -121,7 +121,10 @@ pub fn decode(
             let Some(pts) = info.pts else {
                 process.stop();
                 return Err(ExtractError::BadOutput {
-                    detail: format!("ffmpeg decoded a frame without a time from {}", src.display()),
+                    detail: format!(
+                        "ffmpeg decoded a frame without a time from {}",
+                        src.display()
+                    ),
                 });
             };
             let pts = pts - probe.first_pts;
@@ -138,7 +141,11 @@ pub fn decode(
             }
             let len = u64::from(info.width) * u64::from(info.height) * bytes_per_pixel;
             let keep = pts == want;
-            let mut buffer = if keep { Vec::new() } else { std::mem::take(&mut scratch) };
+            let mut buffer = if keep {
+                Vec::new()
+            } else {
+                std::mem::take(&mut scratch)
+            };
             buffer.resize(len as usize, 0);
             if process.stdout().read_exact(&mut buffer).is_err() {
                 return Err(ended_early(process, want, delivered));

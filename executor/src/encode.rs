@@ -19,7 +19,8 @@ pub struct RawFrame {
 /// Encodes a frame in `recipe`'s format.
 pub fn encode(frame: &RawFrame, recipe: Recipe) -> Result<Vec<u8>, String> {
     let raw = RawFormat::of(recipe);
-    let expected = u64::from(frame.width) * u64::from(frame.height) * u64::from(raw.bytes_per_pixel());
+    let expected =
+        u64::from(frame.width) * u64::from(frame.height) * u64::from(raw.bytes_per_pixel());
     if frame.data.len() as u64 != expected {
         return Err(format!(
             "a {}x{} {} frame has {} bytes, not {expected}",
@@ -47,7 +48,9 @@ pub fn encode(frame: &RawFrame, recipe: Recipe) -> Result<Vec<u8>, String> {
             encoder.set_compression(png::Compression::Fast);
             encoder.set_filter(png::Filter::Up);
             let mut writer = encoder.write_header().map_err(|e| e.to_string())?;
-            writer.write_image_data(&frame.data).map_err(|e| e.to_string())?;
+            writer
+                .write_image_data(&frame.data)
+                .map_err(|e| e.to_string())?;
             writer.finish().map_err(|e| e.to_string())?;
         }
         ImageFormat::Jpeg => {
@@ -55,7 +58,8 @@ pub fn encode(frame: &RawFrame, recipe: Recipe) -> Result<Vec<u8>, String> {
                 return Err(format!("JPEG frames are rgb24, not {}", raw.pix_fmt()));
             }
             let width = u16::try_from(frame.width).map_err(|_| "too wide for JPEG".to_string())?;
-            let height = u16::try_from(frame.height).map_err(|_| "too tall for JPEG".to_string())?;
+            let height =
+                u16::try_from(frame.height).map_err(|_| "too tall for JPEG".to_string())?;
             let mut encoder = jpeg_encoder::Encoder::new(&mut out, ENCODE.jpeg_quality);
             encoder.set_sampling_factor(jpeg_encoder::SamplingFactor::F_2_2);
             encoder
@@ -86,7 +90,10 @@ mod tests {
         assert_eq!(pixels, frame.data);
         let jpeg = encode(&frame, Recipe::new(ImageFormat::Jpeg, false, None)).unwrap();
         assert_eq!(&jpeg[..2], &[0xff, 0xd8]);
-        let short = RawFrame { data: vec![0; 5], ..frame };
+        let short = RawFrame {
+            data: vec![0; 5],
+            ..frame
+        };
         assert!(encode(&short, Recipe::new(ImageFormat::Png, false, None)).is_err());
     }
 }

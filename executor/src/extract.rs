@@ -190,7 +190,9 @@ pub fn extract(
                         .and_then(|bytes| {
                             store
                                 .put_blob(&bytes, run.recipe.format.extension())
-                                .map_err(|e| ExtractError::io("storing a frame in", store.root(), &e))
+                                .map_err(|e| {
+                                    ExtractError::io("storing a frame in", store.root(), &e)
+                                })
                         });
                     let _ = event_tx.send(Event::Stored {
                         part: job.part,
@@ -282,7 +284,12 @@ pub fn extract(
             };
             if done && !appended[part] {
                 appended[part] = true;
-                append(store, &runs[parts[part].run], &stored[part], &mut failed[part]);
+                append(
+                    store,
+                    &runs[parts[part].run],
+                    &stored[part],
+                    &mut failed[part],
+                );
             }
         }
     });
@@ -315,7 +322,12 @@ pub fn extract(
 
 /// Appends a part's records to its recipe's index; a failure to do so fails
 /// the part (its frames would not be found again).
-fn append(store: &Store, run: &RunWork, records: &[(i64, BlobRef)], failed: &mut Option<ExtractError>) {
+fn append(
+    store: &Store,
+    run: &RunWork,
+    records: &[(i64, BlobRef)],
+    failed: &mut Option<ExtractError>,
+) {
     if let Err(e) = store.append_index(&run.recipe_key, records) {
         let path = store.index_path(&run.recipe_key);
         failed.get_or_insert(ExtractError::io("appending to", path, &e));

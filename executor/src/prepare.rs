@@ -7,7 +7,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use framex_core::{validate_fields, Composition, IdentityMode, PlanError, SourceFacts, SourceIdentity};
+use framex_core::{
+    validate_fields, Composition, IdentityMode, PlanError, SourceFacts, SourceIdentity,
+};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
@@ -114,7 +116,10 @@ impl Prepared {
             .iter()
             .filter_map(|(src, s)| {
                 let ready = s.as_ref().ok()?;
-                Some((src.clone(), ready.probe.facts(ready.resolved.identity.clone())))
+                Some((
+                    src.clone(),
+                    ready.probe.facts(ready.resolved.identity.clone()),
+                ))
             })
             .collect()
     }
@@ -333,7 +338,11 @@ async fn prepare_source(
     }
     let ffprobe = context.tools.ffprobe.clone()?;
     let run_probe = || {
-        let (ffprobe, path, limits) = (ffprobe.clone(), resolved.path.clone(), context.limits.clone());
+        let (ffprobe, path, limits) = (
+            ffprobe.clone(),
+            resolved.path.clone(),
+            context.limits.clone(),
+        );
         async move {
             tokio::task::spawn_blocking(move || probe(&ffprobe, &path, &limits))
                 .await

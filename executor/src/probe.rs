@@ -273,8 +273,11 @@ mod tests {
         assert!(parse(b"garbage").is_err());
         let same = br#"{"packets":[{"pts":0,"flags":"K_"},{"pts":0,"flags":"__"}],
             "streams":[{"codec_name":"h264","time_base":"1/30"}]}"#;
-        assert!(parse(same).unwrap_err().contains("share the presentation time"));
-        let untimed = br#"{"packets":[{"flags":"K_"}],"streams":[{"codec_name":"h264","time_base":"1/30"}]}"#;
+        assert!(parse(same)
+            .unwrap_err()
+            .contains("share the presentation time"));
+        let untimed =
+            br#"{"packets":[{"flags":"K_"}],"streams":[{"codec_name":"h264","time_base":"1/30"}]}"#;
         assert!(parse(untimed).is_err());
     }
 }

@@ -211,10 +211,9 @@ impl Process {
     fn wait(&mut self) -> Result<ExitStatus, ExtractError> {
         // Its stdout is closed first: a process blocked writing to it ends.
         drop(self.child.stdout.take());
-        let status = self
-            .child
-            .wait()
-            .map_err(|e| ExtractError::io(&format!("waiting for {}", self.tool), &self.program, &e))?;
+        let status = self.child.wait().map_err(|e| {
+            ExtractError::io(&format!("waiting for {}", self.tool), &self.program, &e)
+        })?;
         if let Some(reader) = self.stderr_reader.take() {
             let _ = reader.join();
         }

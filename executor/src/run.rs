@@ -192,7 +192,15 @@ pub async fn run(options: &RunOptions) -> Result<Report, RunError> {
         let result = element_error(element, &extracted.runs, &run_leaders).map_or_else(
             || {
                 let timeline = timelines[&element.source];
-                fan_out(element, timeline, &store, stored, &extracted.made, &target, &mut links)
+                fan_out(
+                    element,
+                    timeline,
+                    &store,
+                    stored,
+                    &extracted.made,
+                    &target,
+                    &mut links,
+                )
             },
             Err,
         );
@@ -249,14 +257,20 @@ pub async fn run(options: &RunOptions) -> Result<Report, RunError> {
             let protect: BTreeSet<String> =
                 plan.elements.iter().map(|e| e.recipe.clone()).collect();
             // Never fatal, never waits: another run holding the store defers it.
-            let _ = store.gc(options.max_cache_bytes, GC_GUARD_AGE, &protect, Duration::ZERO);
+            let _ = store.gc(
+                options.max_cache_bytes,
+                GC_GUARD_AGE,
+                &protect,
+                Duration::ZERO,
+            );
         }
     } else {
         let _ = std::fs::remove_dir_all(&scratch);
     }
     metrics.phases.total_ms = ms(started.elapsed());
     report.metrics = metrics;
-    write_report(&out_dir, &report).map_err(|e| setup("cannot write report", &out_dir.join(REPORT_FILE), e))?;
+    write_report(&out_dir, &report)
+        .map_err(|e| setup("cannot write report", &out_dir.join(REPORT_FILE), e))?;
     Ok(report)
 }
 

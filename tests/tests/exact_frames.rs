@@ -1,122 +1,194 @@
-//! The speed paths give exactly the frames of the plain recipe: a unit split
-//! into parallel segments, and a unit whose repeated source frames are encoded
-//! once and hard-linked (upsampling, VFR gaps). Real ffmpeg, clips made here.
+//! Frame identity: every frame `framex extract` writes is the source frame
+//! the rule names. Clips carry their frame number in their pixels (the
+//! matrix of `framex_tests::clips`: H.264 at 60, 59.94, 30, 25 and 24 fps,
+//! closed and open GOP, HEVC, VP9 with and without alpha, AV1, ProRes,
+//! MPEG-2 in a TS starting at 10 s, an edit list, VFR with jitter and with a
+//! gap, rotation, non-square pixels); the expected frames come from the
+//! independent oracle (`framex_tests::oracle`), computed from ffprobe's
+//! timestamps. Elements cover the same rate, other rates, a start between
+//! two frames, playback rates, loops with a non-integer cycle, trims and a
+//! held end.
 
-use std::os::unix::fs::MetadataExt;
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 
-use framex_tests::{cfr_clip, framex_bin, vfr_clip};
+use framex_tests::clips::{matrix, Clip};
+use framex_tests::framenum::read_image;
+use framex_tests::oracle::{expected_frames, probe_frames, ElementSpec, SourceTimes};
+use framex_tests::{extract_json, write_composition};
 
-/// Writes a one-element composition next to a link to `clip`; returns its path.
-fn composition(dir: &Path, clip: &Path, start: f64, duration: f64, fps: &str) -> PathBuf {
-    let src = dir.join(clip.file_name().unwrap());
-    if !src.exists() {
-        std::os::unix::fs::symlink(clip, &src).unwrap();
-    }
-    let path = dir.join("composition.json");
-    let text = format!(
-        r#"{{"elements":[{{"id":"e","src":{:?},"mediaStart":{start},"duration":{duration},"fps":"{fps}","format":"png"}}]}}"#,
-        src.file_name().unwrap().to_str().unwrap()
-    );
-    std::fs::write(&path, text).unwrap();
-    path
+/// One element: its id, its JSON fields after `src`, and what the oracle
+/// needs to know of it.
+struct Case {
+    id: &'static str,
+    json: String,
+    spec: ElementSpec,
 }
 
-/// Runs `framex extract --no-cache` with extra flags; returns the element's frames.
-fn extract(composition: &Path, out: &Path, flags: &[&str]) -> Vec<(String, Vec<u8>, u64)> {
-    let output = Command::new(framex_bin())
-        .args(["--quiet", "extract"])
-        .arg(composition)
-        .arg("--out")
-        .arg(out)
-        .args(["--no-cache", "--json"])
-        .args(flags)
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "framex failed: {}",
-        String::from_utf8_lossy(&output.stderr)
+fn case(id: &'static str, spec: ElementSpec, format: &str) -> Case {
+    let mut json = format!(
+        r#""mediaStart": {}, "duration": {}, "fps": "{}/{}", "format": "{format}""#,
+        spec.media_start_us as f64 / 1e6,
+        spec.duration_us as f64 / 1e6,
+        spec.fps.0,
+        spec.fps.1
     );
-    let mut frames: Vec<(String, Vec<u8>, u64)> = std::fs::read_dir(out.join("e"))
-        .unwrap()
-        .map(|e| {
-            let e = e.unwrap();
-            let name = e.file_name().to_string_lossy().into_owned();
-            (
-                name,
-                std::fs::read(e.path()).unwrap(),
-                e.metadata().unwrap().ino(),
-            )
-        })
+    if spec.rate != (1, 1) {
+        json.push_str(&format!(
+            r#", "playbackRate": "{}/{}""#,
+            spec.rate.0, spec.rate.1
+        ));
+    }
+    if spec.looping {
+        json.push_str(r#", "loop": true"#);
+    }
+    if let Some(md) = spec.media_duration_us {
+        json.push_str(&format!(r#", "mediaDuration": {}"#, md as f64 / 1e6));
+    }
+    Case { id, json, spec }
+}
+
+/// The elements checked on every clip.
+fn cases(clip: &Clip, times: &SourceTimes) -> Vec<Case> {
+    let rate = clip.rate;
+    let other = if rate == (24, 1) { (30, 1) } else { (24, 1) };
+    // A start 0.4 of a frame past frame 5: between two frames.
+    let between = 5_400_000 * i64::from(rate.1) / i64::from(rate.0);
+    let interval_us = 1_000_000 * times.median_interval() * times.time_base.0 / times.time_base.1;
+    let end_us = 1_000_000 * times.end * times.time_base.0 / times.time_base.1;
+    let mut cases = vec![
+        case(
+            "same-rate",
+            ElementSpec {
+                fps: rate,
+                ..ElementSpec::new(0, 1_000_000, 1)
+            },
+            "png",
+        ),
+        case(
+            "other-rate",
+            ElementSpec {
+                fps: other,
+                ..ElementSpec::new(0, 1_000_000, 1)
+            },
+            "png",
+        ),
+        case("sixty", ElementSpec::new(100_000, 500_000, 60), "png"),
+        case(
+            "between",
+            ElementSpec {
+                fps: rate,
+                ..ElementSpec::new(between, 600_000, 1)
+            },
+            "png",
+        ),
+        case(
+            "rate-1.5",
+            ElementSpec {
+                rate: (3, 2),
+                ..ElementSpec::new(0, 600_000, 30)
+            },
+            "png",
+        ),
+        case(
+            "rate-2-at-60",
+            ElementSpec {
+                rate: (2, 1),
+                ..ElementSpec::new(0, 500_000, 60)
+            },
+            "png",
+        ),
+        case(
+            "loop-0.51",
+            ElementSpec {
+                looping: true,
+                media_duration_us: Some(510_000),
+                ..ElementSpec::new(200_000, 1_500_000, 30)
+            },
+            "png",
+        ),
+        case(
+            "trim-0.37",
+            ElementSpec {
+                media_duration_us: Some(370_000),
+                ..ElementSpec::new(0, 1_000_000, 10)
+            },
+            "png",
+        ),
+        case(
+            "held-end",
+            ElementSpec::new(end_us - 300_000, 900_000, 30),
+            "png",
+        ),
+        case("jpeg", ElementSpec::new(interval_us, 400_000, 30), "jpeg"),
+    ];
+    // The alpha clip's frames keep alpha in PNG only; JPEG is checked elsewhere.
+    if clip.alpha {
+        cases.retain(|c| c.id != "jpeg");
+    }
+    cases
+}
+
+/// The frame numbers in an element's directory, in order.
+fn numbers_in(dir: &Path) -> Vec<u32> {
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|e| e.unwrap().path())
         .collect();
-    frames.sort();
-    frames
-}
-
-fn assert_same(a: &[(String, Vec<u8>, u64)], b: &[(String, Vec<u8>, u64)], what: &str) {
-    assert_eq!(a.len(), b.len(), "{what}: frame counts differ");
-    for (x, y) in a.iter().zip(b) {
-        assert_eq!(x.0, y.0, "{what}: names differ");
-        assert!(x.1 == y.1, "{what}: {} differs", x.0);
-    }
-}
-
-fn distinct_inodes(frames: &[(String, Vec<u8>, u64)]) -> usize {
-    frames
+    files.sort();
+    files
         .iter()
-        .map(|f| f.2)
-        .collect::<std::collections::BTreeSet<_>>()
-        .len()
+        .map(|f| {
+            let image = read_image(f);
+            framex_tests::framenum::number_in(&image)
+                .unwrap_or_else(|e| panic!("{}: {e}", f.display()))
+        })
+        .collect()
 }
 
 #[test]
-fn parallel_segments_equal_one_pass_on_cfr_and_vfr() {
-    for clip in [cfr_clip(), vfr_clip()] {
+fn every_clip_of_the_matrix_gives_the_rules_frames() {
+    let mut failures = Vec::new();
+    for clip in matrix() {
+        let times = probe_frames(&clip.path);
         let dir = tempfile::tempdir().unwrap();
-        let c = composition(dir.path(), &clip, 0.5, 2.0, "24");
-        let one = extract(&c, &dir.path().join("one"), &["--segments", "1"]);
-        let split = extract(
-            &c,
-            &dir.path().join("split"),
-            &["--segments", "3", "--jobs", "3"],
-        );
-        assert_eq!(one.len(), 48);
-        assert_same(&one, &split, &format!("segments of {}", clip.display()));
+        let src = dir.path().join(clip.path.file_name().unwrap());
+        std::os::unix::fs::symlink(&clip.path, &src).unwrap();
+        let cases = cases(&clip, &times);
+        let elements: Vec<String> = cases
+            .iter()
+            .map(|c| {
+                format!(
+                    r#"{{"id": "{}", "src": {:?}, {}}}"#,
+                    c.id,
+                    src.file_name().unwrap().to_str().unwrap(),
+                    c.json
+                )
+            })
+            .collect();
+        let composition = dir.path().join("composition.json");
+        write_composition(&composition, &elements);
+        let out = dir.path().join("out");
+        let run = extract_json(&composition, &out, &["--no-cache"], &[]);
+        if run.code != 0 {
+            failures.push(format!(
+                "{}: framex failed ({}): {}",
+                clip.name, run.code, run.stderr
+            ));
+            continue;
+        }
+        for c in &cases {
+            let expected: Vec<u32> = expected_frames(&times, &c.spec)
+                .into_iter()
+                .map(|i| i as u32)
+                .collect();
+            let got = numbers_in(&out.join(c.id));
+            if got != expected {
+                failures.push(format!(
+                    "{} / {}: expected {expected:?}\n   got {got:?}",
+                    clip.name, c.id
+                ));
+            }
+        }
     }
-}
-
-#[test]
-fn upsampling_encodes_each_source_frame_once_with_identical_bytes() {
-    let dir = tempfile::tempdir().unwrap();
-    // 30 fps source at 60 fps: every source frame is shown twice.
-    let c = composition(dir.path(), &cfr_clip(), 0.0, 2.0, "60");
-    let reused = extract(&c, &dir.path().join("reused"), &[]);
-    let plain = extract(&c, &dir.path().join("plain"), &["--no-frame-reuse"]);
-    assert_eq!(reused.len(), 120);
-    assert_same(&reused, &plain, "30 fps at 60 fps");
-    assert_eq!(
-        distinct_inodes(&reused),
-        60,
-        "each source frame encoded once"
-    );
-    assert_eq!(distinct_inodes(&plain), 120);
-}
-
-#[test]
-fn a_vfr_gap_is_held_with_linked_frames_and_identical_bytes() {
-    let dir = tempfile::tempdir().unwrap();
-    // Frames 20-40 are missing from the VFR clip: the frame before the gap
-    // stays on screen, so at 30 fps many output frames repeat it.
-    let c = composition(dir.path(), &vfr_clip(), 0.0, 2.0, "30");
-    let reused = extract(&c, &dir.path().join("reused"), &[]);
-    let plain = extract(&c, &dir.path().join("plain"), &["--no-frame-reuse"]);
-    assert_eq!(reused.len(), 60);
-    assert_same(&reused, &plain, "VFR gap");
-    assert!(
-        distinct_inodes(&reused) < 50,
-        "the gap's repeats are links ({} distinct files)",
-        distinct_inodes(&reused)
-    );
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
 }

@@ -90,8 +90,9 @@ impl Store {
             .into_iter()
             .filter(|(p, _)| {
                 let name = p.file_name().unwrap_or_default().to_string_lossy();
-                !name.starts_with("url-") && !name.contains(".tmp.") && p.parent()
-                    .is_some_and(|d| d.ends_with("downloads"))
+                !name.starts_with("url-")
+                    && !name.contains(".tmp.")
+                    && p.parent().is_some_and(|d| d.ends_with("downloads"))
             })
             .collect()
     }
@@ -126,7 +127,11 @@ impl Store {
             for (n, line) in text.lines().enumerate() {
                 checked += 1;
                 let Some((pts, blob)) = parse_line(line) else {
-                    problems.push(format!("{}: line {} is damaged", index.path.display(), n + 1));
+                    problems.push(format!(
+                        "{}: line {} is damaged",
+                        index.path.display(),
+                        n + 1
+                    ));
                     continue;
                 };
                 let path = self.blob_path(&blob);
@@ -149,7 +154,8 @@ impl Store {
                 let name = path.file_stem().unwrap_or_default().to_string_lossy();
                 let digest = fs::File::open(&path).and_then(|f| {
                     let mut h = blake3::Hasher::new();
-                    h.update_reader(f).map(|h| h.finalize().to_hex().to_string())
+                    h.update_reader(f)
+                        .map(|h| h.finalize().to_hex().to_string())
                 });
                 if digest.ok().as_deref() != Some(&*name) {
                     problems.push(format!("{}: bytes do not match the name", path.display()));
@@ -186,7 +192,8 @@ impl Store {
             for entry in entries.flatten() {
                 let name = entry.file_name().to_string_lossy().into_owned();
                 let other_schema = name.strip_prefix('v').is_some_and(|n| {
-                    n.parse::<u32>().is_ok_and(|n| n != framex_core::CACHE_SCHEMA_VERSION)
+                    n.parse::<u32>()
+                        .is_ok_and(|n| n != framex_core::CACHE_SCHEMA_VERSION)
                 });
                 if other_schema && entry.path().is_dir() {
                     let _ = fs::remove_dir_all(entry.path());

@@ -92,7 +92,9 @@ pub(super) fn parse_line(line: &str) -> Option<Record> {
     let size = parts.next()?.parse().ok()?;
     let ext = parts.next()?;
     let valid = digest.len() == 64
-        && digest.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+        && digest
+            .bytes()
+            .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
         && matches!(ext, "png" | "jpg")
         && parts.next().is_none();
     valid.then(|| {
@@ -116,7 +118,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path()).unwrap();
         let blob = store.put_blob(b"frame bytes", "png").unwrap();
-        store.append_index("ab12", &[(0, blob.clone()), (512, blob.clone())]).unwrap();
+        store
+            .append_index("ab12", &[(0, blob.clone()), (512, blob.clone())])
+            .unwrap();
         let index = store.read_index("ab12").unwrap();
         assert_eq!(index.len(), 2);
         assert!(store.check_blob(&index[&512]));
@@ -128,7 +132,10 @@ mod tests {
         assert_eq!(store.read_index("ab12").unwrap().len(), 1);
         let flipped = text.replacen("0 ", "1 ", 1);
         fs::write(&path, flipped).unwrap();
-        assert_eq!(store.read_index("ab12").unwrap().keys().collect::<Vec<_>>(), vec![&512]);
+        assert_eq!(
+            store.read_index("ab12").unwrap().keys().collect::<Vec<_>>(),
+            vec![&512]
+        );
         assert!(store.read_index("none").unwrap().is_empty());
     }
 }

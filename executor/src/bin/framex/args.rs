@@ -17,7 +17,12 @@ use framex_executor::run::{DEFAULT_MAX_CACHE_BYTES, GC_GUARD_AGE};
 ///   framex plan composition.json                # what it will cost
 ///   framex extract composition.json --out out   # out/<element id>/frame_000001.png …
 #[derive(Parser, Debug)]
-#[command(name = "framex", version, propagate_version = true, verbatim_doc_comment)]
+#[command(
+    name = "framex",
+    version,
+    propagate_version = true,
+    verbatim_doc_comment
+)]
 pub struct Cli {
     /// No progress bars or summaries; errors still go to stderr.
     #[arg(long, short, global = true)]

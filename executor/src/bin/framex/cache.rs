@@ -31,7 +31,11 @@ pub fn cache(action: CacheAction, dir: CacheDirArg) -> Result<ExitCode, String> 
                     count(stats.frames, "frame", "frames"),
                     count(stats.blobs, "blob", "blobs"),
                     size(stats.bytes),
-                    count(stats.indexes, "source/recipe index", "source/recipe indexes"),
+                    count(
+                        stats.indexes,
+                        "source/recipe index",
+                        "source/recipe indexes"
+                    ),
                     count(stats.downloads, "download", "downloads"),
                     stats.partials
                 );

@@ -171,12 +171,42 @@ pub fn demo_table(cold: &Report, warm: &Report) -> String {
     };
     row(&mut out, "", "cold".into(), "warm".into());
     let secs = |ms: u64| format!("{:.2} s", ms as f64 / 1000.0);
-    row(&mut out, "wall time", secs(c.phases.total_ms), secs(w.phases.total_ms));
-    row(&mut out, "ffmpeg processes", c.ffmpeg_runs.to_string(), w.ffmpeg_runs.to_string());
-    row(&mut out, "frames made (decoded + encoded)", c.frames_extracted.to_string(), w.frames_extracted.to_string());
-    row(&mut out, "frames from the store", c.cache_hits.to_string(), w.cache_hits.to_string());
-    row(&mut out, "files linked into place", c.frames_linked.to_string(), w.frames_linked.to_string());
-    row(&mut out, "written", size(c.bytes_written), size(w.bytes_written));
+    row(
+        &mut out,
+        "wall time",
+        secs(c.phases.total_ms),
+        secs(w.phases.total_ms),
+    );
+    row(
+        &mut out,
+        "ffmpeg processes",
+        c.ffmpeg_runs.to_string(),
+        w.ffmpeg_runs.to_string(),
+    );
+    row(
+        &mut out,
+        "frames made (decoded + encoded)",
+        c.frames_extracted.to_string(),
+        w.frames_extracted.to_string(),
+    );
+    row(
+        &mut out,
+        "frames from the store",
+        c.cache_hits.to_string(),
+        w.cache_hits.to_string(),
+    );
+    row(
+        &mut out,
+        "files linked into place",
+        c.frames_linked.to_string(),
+        w.frames_linked.to_string(),
+    );
+    row(
+        &mut out,
+        "written",
+        size(c.bytes_written),
+        size(w.bytes_written),
+    );
     let _ = writeln!(out);
     let requested = c.frames_requested;
     let _ = writeln!(
@@ -211,7 +241,10 @@ pub fn demo_table(cold: &Report, warm: &Report) -> String {
         percent(c.frames_extracted),
     );
     let speed = if w.phases.total_ms > 0 {
-        format!("{:.0}× faster", c.phases.total_ms as f64 / w.phases.total_ms as f64)
+        format!(
+            "{:.0}× faster",
+            c.phases.total_ms as f64 / w.phases.total_ms as f64
+        )
     } else {
         "instant".into()
     };
@@ -234,7 +267,11 @@ pub async fn demo(
     progress: bool,
 ) -> Result<std::process::ExitCode, String> {
     let dir = dir.unwrap_or_else(|| std::env::temp_dir().join("framex-demo"));
-    let size = if small { DemoSize::Small } else { DemoSize::Full };
+    let size = if small {
+        DemoSize::Small
+    } else {
+        DemoSize::Full
+    };
     let ffmpeg = tools.ffmpeg.clone().map_err(|e| e.to_string())?;
     tools.ffprobe.clone().map_err(|e| e.to_string())?;
     if !quiet {

@@ -66,12 +66,16 @@ pub async fn plan(command: Command, tools: &Tools) -> Result<ExitCode, String> {
         let scratch;
         let (store, remember) = match cache.root() {
             Some(root) if root.exists() => (
-                Store::open(&root).map_err(|e| format!("cannot open store {}: {e}", root.display()))?,
+                Store::open(&root)
+                    .map_err(|e| format!("cannot open store {}: {e}", root.display()))?,
                 true,
             ),
             _ => {
                 scratch = tempfile::tempdir().map_err(|e| e.to_string())?;
-                (Store::open(scratch.path()).map_err(|e| e.to_string())?, false)
+                (
+                    Store::open(scratch.path()).map_err(|e| e.to_string())?,
+                    false,
+                )
             }
         };
         let settings = PlanSettings {
