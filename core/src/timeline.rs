@@ -11,6 +11,8 @@
 //! arithmetic progressions `[first, step, count]`, so an hour of a constant
 //! rate source is one run.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 use crate::time::{Fps, US_PER_SEC};
@@ -87,6 +89,10 @@ pub struct Timeline {
     /// Frame indices that decoding can start from, ascending; never empty
     /// (frame 0 counts as one when the probe names none before it).
     keyframes: Vec<u64>,
+    /// Frames that the last keyframe before them in presentation order does
+    /// not reach: with open GOPs, a frame shown after a keyframe but decoded
+    /// before it. Frame → the keyframe to decode it from.
+    decode_from: BTreeMap<u64, u64>,
     /// The lower median of the intervals between consecutive frames, in
     /// ticks; 0 for a one-frame source.
     median_interval: i64,
@@ -191,6 +197,7 @@ impl Timeline {
             time_base,
             frames: Frames::Listed { pts, end },
             keyframes,
+            decode_from: BTreeMap::new(),
             median_interval,
         })
     }
@@ -207,6 +214,7 @@ impl Timeline {
             },
             frames: Frames::Assumed { count },
             keyframes: Vec::new(),
+            decode_from: BTreeMap::new(),
             median_interval: i64::from(count != Some(1)),
         }
     }
@@ -288,11 +296,33 @@ impl Timeline {
         }
     }
 
+    /// The same timeline, where each frame in `decode_from` is decoded from
+    /// the keyframe it names instead of the last keyframe before it in
+    /// presentation order (which must be later: these are the exceptions).
+    pub fn with_decode_from(
+        mut self,
+        decode_from: BTreeMap<u64, u64>,
+    ) -> Result<Self, TimelineError> {
+        for (&frame, &keyframe) in &decode_from {
+            let listed = self.keyframes.binary_search(&keyframe).is_ok();
+            if !listed || keyframe >= frame || self.len().is_some_and(|n| frame >= n) {
+                return Err(TimelineError::BadKeyframe { index: keyframe });
+            }
+        }
+        self.decode_from = decode_from;
+        Ok(self)
+    }
+
     /// The keyframe decoding starts from to reach frame `index`: the last
-    /// keyframe at or before it in presentation order (0 when none is).
+    /// keyframe at or before it in presentation order (0 when none is), or,
+    /// for a frame decoded before that keyframe (open GOPs), the one the
+    /// probe named.
     pub fn keyframe_for(&self, index: u64) -> u64 {
         if self.is_assumed() {
             return index;
+        }
+        if let Some(&k) = self.decode_from.get(&index) {
+            return k;
         }
         let after = self.keyframes.partition_point(|&k| k <= index);
         after.checked_sub(1).map_or(0, |i| self.keyframes[i])
@@ -391,6 +421,8 @@ struct TimelineDef {
     end: i64,
     #[serde(default)]
     keyframes: Vec<[i64; 3]>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    decode_from: Vec<[u64; 2]>,
 }
 
 impl Serialize for Timeline {
@@ -405,6 +437,7 @@ impl Serialize for Timeline {
             pts: to_runs(pts.iter().copied()),
             end: *end,
             keyframes: to_runs(self.keyframes.iter().map(|&k| k as i64)),
+            decode_from: self.decode_from.iter().map(|(&f, &k)| [f, k]).collect(),
         }
         .serialize(serializer)
     }
@@ -420,7 +453,10 @@ impl<'de> Deserialize<'de> for Timeline {
             return Err(D::Error::custom("keyframe indices must not be negative"));
         }
         let keyframes = keyframes.into_iter().map(|k| k as u64).collect();
-        Timeline::new(def.time_base, pts, def.end, keyframes).map_err(D::Error::custom)
+        let decode_from = def.decode_from.iter().map(|&[f, k]| (f, k)).collect();
+        Timeline::new(def.time_base, pts, def.end, keyframes)
+            .and_then(|t| t.with_decode_from(decode_from))
+            .map_err(D::Error::custom)
     }
 }
 
@@ -447,6 +483,13 @@ mod tests {
         assert_eq!(t.keyframe_for(29), 0);
         assert_eq!(t.keyframe_for(30), 30);
         assert_eq!(t.keyframe_for(89), 60);
+        // A frame shown after keyframe 60 but decoded before it.
+        let t = t.with_decode_from([(62, 30)].into()).unwrap();
+        assert_eq!((t.keyframe_for(61), t.keyframe_for(62)), (60, 30));
+        let json = serde_json::to_string(&t).unwrap();
+        assert!(json.ends_with(r#""decodeFrom":[[62,30]]}"#), "{json}");
+        assert_eq!(serde_json::from_str::<Timeline>(&json).unwrap(), t);
+        assert!(t.clone().with_decode_from([(62, 61)].into()).is_err());
         assert_eq!(t.last_at_or_below(1023), Some(1));
         assert_eq!(t.last_at_or_below(1024), Some(2));
         assert_eq!(t.last_at_or_below(-1), None);

@@ -103,7 +103,7 @@ pub fn decode(
                     stderr_tail: "ffmpeg ended without a planned frame".into(),
                 }
             } else {
-                ExtractError::BadOutput {
+                ExtractError::MissedFrame {
                     detail: format!(
                         "ffmpeg ended before the frame at {want} (time base {}) of {}",
                         timeline.time_base(),
@@ -130,10 +130,9 @@ pub fn decode(
             let pts = pts - probe.first_pts;
             if pts > want {
                 process.stop();
-                return Err(ExtractError::BadOutput {
+                return Err(ExtractError::MissedFrame {
                     detail: format!(
-                        "the frame at {want} (time base {}) of {} was not decoded (the next was at {pts}): \
-                         its timing cannot be handled exactly",
+                        "the frame at {want} (time base {}) of {} (the next was at {pts})",
                         timeline.time_base(),
                         src.display()
                     ),

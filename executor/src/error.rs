@@ -132,6 +132,14 @@ pub enum ExtractError {
         /// What differs.
         detail: String,
     },
+    /// ffmpeg went past a planned frame without decoding it (after a seek, a
+    /// decoder may drop frames it considers unreachable). The run is tried
+    /// again from an earlier keyframe; if that fails too, this is reported.
+    #[error("a planned frame was not decoded: {detail}")]
+    MissedFrame {
+        /// Which frame, of which source.
+        detail: String,
+    },
     /// The run was cancelled (Ctrl-C).
     #[error("cancelled")]
     Cancelled,
@@ -172,7 +180,7 @@ impl ExtractError {
             Self::DownloadRefused { .. } => "download_refused",
             Self::DownloadFailed { .. } => "download_failed",
             Self::ZeroOutput { .. } => "zero_output",
-            Self::BadOutput { .. } => "bad_output",
+            Self::BadOutput { .. } | Self::MissedFrame { .. } => "bad_output",
             Self::Cancelled => "cancelled",
             Self::Io { .. } => "io",
             Self::Shared { error, .. } => error.kind(),

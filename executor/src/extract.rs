@@ -73,6 +73,10 @@ pub struct Extracted {
     pub retries: u64,
 }
 
+/// How many keyframes further back a segment is tried when its decoder
+/// drops a planned frame.
+const MAX_EARLIER: u32 = 3;
+
 /// A segment of a run.
 struct Part {
     run: usize,
@@ -103,14 +107,15 @@ fn parts(runs: &[RunWork], decoders: usize) -> Vec<Part> {
                 starts.push(k);
             }
         }
-        for (i, &start) in starts.iter().enumerate() {
-            let end = starts.get(i + 1).copied().unwrap_or(u64::MAX);
-            let want: Vec<i64> = run
-                .make
-                .iter()
-                .filter(|&&f| f >= start && f < end)
-                .map(|&f| timeline.pts(f))
-                .collect();
+        // Each frame goes to the last segment that starts at or before the
+        // keyframe it must be decoded from.
+        let mut wants: Vec<Vec<i64>> = vec![Vec::new(); starts.len()];
+        for &f in &run.make {
+            let from = timeline.keyframe_for(f);
+            let s = starts.partition_point(|&k| k <= from).max(1) - 1;
+            wants[s].push(timeline.pts(f));
+        }
+        for (start, want) in starts.into_iter().zip(wants) {
             if !want.is_empty() {
                 parts.push(Part {
                     run: r,
@@ -212,6 +217,7 @@ pub fn extract(
                     let mut segment = parts[p].segment.clone();
                     let mut total = 0u64;
                     let mut attempt = 1;
+                    let mut earlier = 0;
                     let result = loop {
                         if options.limits.cancel.is_cancelled() {
                             break Err(ExtractError::Cancelled);
@@ -232,8 +238,20 @@ pub fn extract(
                             },
                         );
                         total += sent as u64;
+                        let missed = matches!(
+                            result,
+                            Err(ExtractError::MissedFrame { .. } | ExtractError::ZeroOutput { .. })
+                        );
                         match result {
                             Ok(_) => break Ok(total),
+                            // A decoder may drop frames after a seek (open
+                            // GOPs): decode the rest from the keyframe before.
+                            Err(err) if missed && segment.keyframe > 0 && earlier < MAX_EARLIER => {
+                                tracing::debug!(run = %run.id, error = %err, "starting from an earlier keyframe");
+                                segment.want.drain(..sent.min(segment.want.len()));
+                                segment.keyframe = run.probe.timeline.keyframe_for(segment.keyframe - 1);
+                                earlier += 1;
+                            }
                             Err(err) if err.is_transient() && attempt == 1 => {
                                 tracing::warn!(run = %run.id, error = %err, "decoding failed transiently; retrying once");
                                 retries.fetch_add(1, Ordering::Relaxed);

@@ -147,6 +147,9 @@ pub fn parse(json: &[u8]) -> Result<Probe, String> {
         .ok_or("no usable time base")?;
     // Frames in presentation order; packets the demuxer marks to discard
     // (before an edit list's start) are decoded but never shown.
+    // In decode order: the last keyframe decoded before each frame.
+    let mut decode_order: Vec<(i64, Option<i64>)> = Vec::with_capacity(raw.packets.len());
+    let mut last_key = None;
     let mut packets: Vec<(i64, Option<i64>, bool)> = Vec::with_capacity(raw.packets.len());
     for p in &raw.packets {
         if p.flags.contains('D') {
@@ -155,6 +158,10 @@ pub fn parse(json: &[u8]) -> Result<Probe, String> {
         let Some(pts) = p.pts else {
             return Err("a frame has no presentation time: its timing cannot be planned".into());
         };
+        if p.flags.contains('K') {
+            last_key = Some(pts);
+        }
+        decode_order.push((pts, last_key));
         packets.push((pts, p.duration.filter(|&d| d > 0), p.flags.contains('K')));
     }
     if packets.is_empty() {
@@ -187,6 +194,23 @@ pub fn parse(json: &[u8]) -> Result<Probe, String> {
     };
     let end = last_pts - first_pts + last_duration.unwrap_or(median).max(1);
     let timeline = Timeline::new(time_base, pts, end, keyframes).map_err(|e| e.to_string())?;
+    // A frame is decoded from the earlier of two keyframes: the last one
+    // before it in presentation order, and the last one before it in
+    // decode order (open GOPs: a frame shown after a keyframe may be decoded
+    // before it, and then depends on the GOP before).
+    let index_of = |pts: i64| timeline.index_of(pts - first_pts);
+    let decode_from = decode_order
+        .iter()
+        .filter_map(|&(pts, key)| {
+            let frame = index_of(pts)?;
+            let by_decode = key.and_then(index_of).unwrap_or(0);
+            let by_presentation = timeline.keyframe_for(frame);
+            (by_decode < by_presentation).then(|| (frame, timeline.keyframe_for(by_decode)))
+        })
+        .collect();
+    let timeline = timeline
+        .with_decode_from(decode_from)
+        .map_err(|e| e.to_string())?;
     let codec = stream.codec_name.unwrap_or_default();
     let pix_fmt = stream.pix_fmt.unwrap_or_default();
     let alpha = pix_fmt_has_alpha(&pix_fmt)

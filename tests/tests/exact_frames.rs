@@ -7,7 +7,8 @@
 //! independent oracle (`framex_tests::oracle`), computed from ffprobe's
 //! timestamps. Elements cover the same rate, other rates, a start between
 //! two frames, playback rates, loops with a non-integer cycle, trims and a
-//! held end.
+//! held end. Each composition runs twice: with decode runs merged as
+//! planned, and with every run started at its own keyframe.
 
 use std::path::Path;
 
