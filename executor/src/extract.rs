@@ -225,7 +225,7 @@ pub fn extract(
                         processes.fetch_add(1, Ordering::Relaxed);
                         let mut sent = 0usize;
                         let result = decode(
-                            &ffmpeg,
+                            ffmpeg,
                             &run.src,
                             &run.probe,
                             run.recipe,
