@@ -4,5 +4,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
-cargo build --release --quiet -p framex-executor
+if [[ ! -x target/release/framex ]]; then
+  echo "demo: building framex (release). The first build takes about 3 minutes on 2 cores" >&2
+  echo "demo: and about 1 GB of disk under target/; later runs start at once." >&2
+fi
+cargo build --release -p framex-executor
 exec target/release/framex demo "$@"
