@@ -193,3 +193,51 @@ fn every_clip_of_the_matrix_gives_the_rules_frames() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// Frames come out as a `<video>` element shows them: rotated by the
+/// clip's display matrix, and scaled to the display aspect when pixels are
+/// not square (an `<img>` ignores a PNG's aspect).
+#[test]
+fn rotation_and_non_square_pixels_come_out_as_a_video_shows_them() {
+    use framex_tests::clips::{anamorphic, rotated};
+    let dir = tempfile::tempdir().unwrap();
+    let mut elements = Vec::new();
+    let clips = [rotated(), anamorphic()];
+    for (n, clip) in clips.iter().enumerate() {
+        let src = dir.path().join(clip.path.file_name().unwrap());
+        std::os::unix::fs::symlink(&clip.path, &src).unwrap();
+        elements.push(format!(
+            r#"{{"id": "c{n}", "src": {:?}, "mediaStart": 0, "duration": 0.1, "fps": 30, "format": "png"}}"#,
+            src.file_name().unwrap().to_str().unwrap()
+        ));
+    }
+    let composition = dir.path().join("composition.json");
+    write_composition(&composition, &elements);
+    let out = dir.path().join("out");
+    let run = extract_json(&composition, &out, &["--no-cache"], &[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    for (n, clip) in clips.iter().enumerate() {
+        let frame = out.join(format!("c{n}")).join("frame_000001.png");
+        let image = read_image(&frame);
+        // Rotated 90°: the stored 192×144 shows as 144×192. Pixels 4:3 wide:
+        // 192×144 shows as 256×144.
+        let display_width = clip.width * clip.sar.0 / clip.sar.1;
+        assert_eq!(
+            (image.width, image.height),
+            (display_width, clip.height),
+            "{}: rotation {}, sar {:?}",
+            clip.name,
+            clip.rotation,
+            clip.sar
+        );
+    }
+    assert_eq!(
+        clips[0].rotation % 180,
+        90,
+        "the rotated clip is on its side"
+    );
+    assert_ne!(
+        clips[1].sar.0, clips[1].sar.1,
+        "the anamorphic clip has wide pixels"
+    );
+}
