@@ -11,6 +11,8 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use crate::time::gcd;
+
 /// A non-negative rational step `num/den`, reduced; serialized `"num/den"`,
 /// or `"num"` when whole.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -44,13 +46,6 @@ impl Step {
     pub fn den(self) -> u64 {
         self.den
     }
-}
-
-fn gcd(mut a: u64, mut b: u64) -> u64 {
-    while b != 0 {
-        (a, b) = (b, a % b);
-    }
-    a
 }
 
 impl fmt::Display for Step {

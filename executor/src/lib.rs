@@ -21,6 +21,7 @@ pub mod encode;
 pub mod error;
 pub mod extract;
 pub mod fanout;
+pub mod leftovers;
 pub mod lookup;
 pub mod prepare;
 pub mod probe;

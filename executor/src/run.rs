@@ -109,7 +109,7 @@ pub async fn run(options: &RunOptions) -> Result<Report, RunError> {
     let out_dir = std::fs::canonicalize(&options.out_dir)
         .map_err(|e| setup("cannot resolve output directory", &options.out_dir, e))?;
     // Element directories half-built by a run that was killed.
-    crate::fanout::sweep_dead_leftovers(&out_dir, crate::fanout::BUILDING_MARKER, true);
+    crate::leftovers::sweep_dead_leftovers(&out_dir, crate::leftovers::BUILDING_MARKER, true);
     // Without a store of its own, a run keeps its frames in a private one
     // beside the element directories (hard links need one filesystem).
     let scratch = out_dir.join(format!(".framex-tmp.{}", std::process::id()));

@@ -200,7 +200,7 @@ impl Store {
                 }
             }
         }
-        crate::fanout::sweep_dead_leftovers(&self.tmp(), "tmp", false);
+        crate::leftovers::sweep_dead_leftovers(&self.tmp(), "tmp", false);
         let now = SystemTime::now();
         let young = |t: SystemTime| now.duration_since(t).unwrap_or_default() < min_age;
         let indexes = self.index_files();

@@ -32,11 +32,6 @@ pub use blob::BlobRef;
 pub use gc::{GcReport, Stats};
 pub use index::Record;
 
-/// The file name of element frame `number` (1-based).
-pub fn frame_name(number: u64, ext: &str) -> String {
-    format!("frame_{number:06}.{ext}")
-}
-
 /// The frame store at one root.
 #[derive(Clone, Debug)]
 pub struct Store {
@@ -59,8 +54,8 @@ impl Store {
         fs::create_dir_all(store.versioned().join("blobs"))?;
         fs::create_dir_all(store.versioned().join("index"))?;
         fs::create_dir_all(store.tmp())?;
-        crate::fanout::sweep_dead_leftovers(&store.tmp(), "tmp", false);
-        crate::fanout::sweep_dead_leftovers(&store.root.join("probe"), "tmp", false);
+        crate::leftovers::sweep_dead_leftovers(&store.tmp(), "tmp", false);
+        crate::leftovers::sweep_dead_leftovers(&store.root.join("probe"), "tmp", false);
         Ok(store)
     }
 
