@@ -3,6 +3,8 @@
 # wasm toolchain is there, idempotently, and defines `cargo_wasm`.
 #
 #   - Node.js (import check, parity tests), Chromium + ChromeDriver (browser tests);
+#   - TypeScript's tsc, pinned in wasm/tests/ts/package.json (`npm ci`), which
+#     checks the published types (wasm/tests/ts/README.md);
 #   - the wasm32-unknown-unknown target: `rustup target add` under a timeout,
 #     else Debian's rustc-web, which builds std for wasm32 with -Zbuild-std;
 #   - wasm-bindgen-cli at exactly the version `wasm-bindgen` is pinned to in
@@ -45,6 +47,11 @@ ensure_wasm_toolchain() {
   command -v node >/dev/null || wasm_apt_install nodejs
   command -v chromium >/dev/null || wasm_apt_install chromium
   command -v chromedriver >/dev/null || wasm_apt_install chromium-driver
+  command -v npm >/dev/null || wasm_apt_install npm
+  if [[ ! -x wasm/tests/ts/node_modules/.bin/tsc ]]; then
+    wasm_log "installing tsc (npm ci in wasm/tests/ts)"
+    npm ci --prefix wasm/tests/ts --no-audit --no-fund --loglevel=error >&2
+  fi
 
   if [[ "${FRAMEX_WASM_TOOLCHAIN:-}" == debian ]]; then
     WASM_USE_DEBIAN_RUSTC=1

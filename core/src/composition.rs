@@ -329,7 +329,7 @@ pub fn parse_json<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, Parse
         path: if path == "." { String::new() } else { path },
         line: inner.line() as u64,
         column: inner.column() as u64,
-        message: strip_position(&inner.to_string()),
+        message: crate::suggest::with_suggestion(&strip_position(&inner.to_string())),
     };
     let mut de = serde_json::Deserializer::from_str(text);
     let value: T = serde_path_to_error::deserialize(&mut de).map_err(|err| {
@@ -401,7 +401,21 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(err.path, "elements[0].durration");
-        assert!(err.message.contains("unknown field `durration`"), "{err}");
+        assert!(
+            err.message.starts_with(
+                "unknown field `durration` (did you mean `duration`?), expected one of"
+            ),
+            "{err}"
+        );
+        let err = crate::Request::from_json(
+            r#"{"composition":{"elements":[]},"sources":{"x":{"identity":{"kind":"fil","path":"/x"}}}}"#,
+        )
+        .unwrap_err();
+        assert!(
+            err.message
+                .contains("unknown variant `fil` (did you mean `file`?)"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -49,6 +49,7 @@ mod recipe;
 mod request;
 mod rule;
 mod runs;
+mod suggest;
 mod time;
 mod timeline;
 mod validate;
@@ -72,6 +73,7 @@ pub use request::{
 };
 pub use rule::{Overflow, TickRule};
 pub use runs::{frames_of, FrameRun, IndexRuns, RunBuilder, Step};
+pub use suggest::with_suggestion;
 pub use time::{format_us, seconds_to_us, Fps, PlaybackRate, MAX_FPS, US_PER_SEC};
 pub use timeline::{TimeBase, Timeline, TimelineError, MAX_TIMELINE_FRAMES};
 pub use validate::{

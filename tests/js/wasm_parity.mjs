@@ -2,14 +2,17 @@
 // package), both ways JavaScript can call it, and prints one JSON line per
 // file for tests/tests/wasm_parity.rs to compare with the native planner:
 //
-//   {"file": ..., "json": RESULT, "object": RESULT}
-//   RESULT = {"ok": "<plan as JSON text>"} | {"error": {name, message, kind, path, line, column, elementId, field, errors}}
+//   {"file": ..., "json": RESULT, "object": RESULT, "elements": [RESULT, ...]}
+//   RESULT = {"ok": "<result as JSON text>"}
+//          | {"error": {name, message, kind, path, reason, line, column, elementId, field, index, errors}}
 //          | {"syntaxError": "<JSON.parse's message>"}  (object path only)
 //
-// "json":   planJson(text), the text as it is;
-// "object": plan(object), the text parsed into a JS object with integers
-//           beyond 2^53 read as BigInt, and the plan written back with BigInts
-//           as plain digits, so nothing is rounded on the way.
+// "json":     planJson(text), the text as it is;
+// "object":   plan(object), the text parsed into a JS object with integers
+//             beyond 2^53 read as BigInt, and the plan written back with
+//             BigInts as plain digits, so nothing is rounded on the way;
+// "elements": when the object path planned, elementFrames({element, source})
+//             of every element with its source's facts from the request.
 //
 // Usage: node tests/js/wasm_parity.mjs PKG_DIR FILE.json...
 import { createRequire } from "node:module";
@@ -39,7 +42,7 @@ export function stringifyExact(value) {
 }
 
 function describe(err) {
-  const keys = ["name", "message", "kind", "path", "line", "column", "elementId", "field", "index", "errors"];
+  const keys = ["name", "message", "kind", "path", "reason", "line", "column", "elementId", "field", "index", "errors"];
   return Object.fromEntries(keys.filter((k) => err[k] !== undefined).map((k) => [k, err[k]]));
 }
 
@@ -62,5 +65,9 @@ for (const file of files) {
     object = { syntaxError: err.message };
   }
   object ??= run(() => stringifyExact(wasm.plan(parsed)));
-  console.log(JSON.stringify({ file, json, object }));
+  const elements = object.ok === undefined ? [] : parsed.composition.elements.map((element) => {
+    const source = parsed.sources?.[element.src];
+    return run(() => stringifyExact(wasm.elementFrames(source === undefined ? { element } : { element, source })));
+  });
+  console.log(JSON.stringify({ file, json, object, elements }));
 }

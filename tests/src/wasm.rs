@@ -94,3 +94,26 @@ pub fn which(name: &str) -> Option<PathBuf> {
             .find(|p| p.is_file())
     })
 }
+
+/// The TypeScript compiler that `scripts/build-wasm.sh` installs (pinned in
+/// `wasm/tests/ts/package.json`). Returns `None` (after saying so) when it is
+/// missing and `FRAMEX_SKIP_WASM=1` is set; panics with the build command
+/// otherwise.
+pub fn tsc(test: &str) -> Option<PathBuf> {
+    let tsc = workspace_root().join("wasm/tests/ts/node_modules/.bin/tsc");
+    if tsc.is_file() {
+        return Some(tsc);
+    }
+    if std::env::var("FRAMEX_SKIP_WASM").is_ok_and(|v| v == "1") {
+        println!(
+            "{test}: SKIPPED (FRAMEX_SKIP_WASM=1 and no tsc at {})",
+            tsc.display()
+        );
+        return None;
+    }
+    panic!(
+        "{test}: tsc is not installed ({} is missing): run {BUILD_COMMAND} \
+         (it runs `npm ci` in wasm/tests/ts)",
+        tsc.display()
+    );
+}

@@ -1,26 +1,37 @@
-//! The preview page in a real headless Chromium: served by `framex preview`,
-//! it loads the example on a first visit; the totals and the lanes it shows
-//! must match the native plan of the request it shows; marking a work as
-//! cached and choosing a video file re-plan it, still matching; an invalid
-//! composition shows each error next to its element. Screenshots are saved
-//! under `target/framex-artifacts/` for a person to look at.
+//! The preview page in a real headless Chromium. On a first visit it loads
+//! the example (the demo's composition); the totals, the decode runs and the
+//! element lanes it shows must match the native plan of the request it shows,
+//! before and after marking a decode run as cached, setting a source's frame
+//! rate and choosing a video file. Its layout must hold at 1400 and 700 px:
+//! nothing wider than the window, the elements table inside its panel, no
+//! label wrapped a word per line, the duplicate labels readable. A
+//! composition with a misspelt field and invalid values shows every error at
+//! once, each under its element, and is not called "not well-formed"; text
+//! that is not JSON is. Screenshots are saved under
+//! `target/framex-artifacts/` for a person to look at.
 //!
-//! Needs the web package (`scripts/build-wasm.sh`), Chromium, ChromeDriver
-//! and ffmpeg. Without Chromium the test is skipped, except under CI.
+//! The page is served by a small static file server here (what `framex
+//! preview` does); with `FRAMEX_TEST_PREVIEW=framex` it is served by `framex
+//! preview` itself. Needs the web package (`scripts/build-wasm.sh`), Chromium,
+//! ChromeDriver and ffmpeg. Without Chromium the test is skipped, except
+//! under CI.
 
+#[path = "support/static_files.rs"]
+mod static_files;
 #[path = "support/webdriver.rs"]
 mod webdriver;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use framex_core::{Composition, Request};
 use framex_tests::wasm::{require_package, which, Package};
 use framex_tests::{alpha_clip, framex_bin, target_dir, workspace_root};
 use serde_json::{json, Value};
-use webdriver::{start_preview, Browser};
+use webdriver::{start_preview, Browser, Process};
 
-const WIDTH: u32 = 1400;
+const WIDE: u32 = 1400;
+const NARROW: u32 = 700;
 const LOAD: Duration = Duration::from_secs(60);
 
 /// Chromium and ChromeDriver, or `None` (after saying why) where they are
@@ -43,23 +54,33 @@ fn browser_tools() -> Option<(PathBuf, PathBuf)> {
     }
 }
 
-/// What the page shows: state, the request, totals, lanes, errors.
+/// Serves `www`; the server lives as long as the box. Returns its URL.
+fn serve(www: &Path) -> (Box<dyn std::any::Any>, String) {
+    if std::env::var("FRAMEX_TEST_PREVIEW").is_ok_and(|v| v == "framex") {
+        let (process, url): (Process, String) = start_preview(&framex_bin(), www);
+        return (Box::new(process), url);
+    }
+    let server = static_files::StaticFiles::start(www);
+    let url = server.url.clone();
+    (Box::new(server), url)
+}
+
+/// What the page shows: state, the request, totals, lanes, decode runs, errors.
 const READ_PAGE: &str = r#"
 const q = (s) => [...document.querySelectorAll(s)];
 const totals = {};
 for (const n of q('#totals [data-testid^="total-"]')) totals[n.dataset.testid] = Number(n.dataset.value);
+const where = (n) => ({ sourceId: n.closest('[data-testid="source"]').dataset.sourceId,
+                        group: n.closest('[data-testid="recipe"]').dataset.recipe });
 return {
   state: document.body.dataset.state,
   updates: Number(document.body.dataset.updates || 0),
+  status: document.getElementById("status").textContent,
   request: document.getElementById("request").textContent,
   totalsShown: getComputedStyle(document.getElementById("totals")).display !== "none",
   totals,
-  lanes: q('[data-testid="lane"]').map((l) => ({
-    ...l.dataset,
-    source: l.closest('[data-testid="source"]').dataset.src,
-    group: l.closest('[data-testid="group"]').dataset.unit || "",
-  })),
-  unitLanes: q('[data-testid="unit-lane"]').map((l) => l.dataset.unit),
+  lanes: q('[data-testid="lane"]').map((l) => ({ ...l.dataset, ...where(l) })),
+  runs: q('[data-testid="run"]').map((r) => ({ ...r.dataset, ...where(r), title: r.title })),
   errors: q('[data-testid="element-error"]').map((e) => {
     let row = e.previousElementSibling;
     while (row && row.dataset.testid !== "element-row") row = row.previousElementSibling;
@@ -68,30 +89,80 @@ return {
   }),
   parseError: getComputedStyle(document.getElementById("parse-error")).display === "none"
     ? null : document.getElementById("parse-error").textContent,
-  sourceFiles: q('[data-testid="source-file"]').map((s) => s.dataset.name),
+  sourceRows: q('#sources li').map((s) => ({ testid: s.dataset.testid, src: s.dataset.src, name: s.dataset.name })),
+  text: document.body.innerText,
 };
 "#;
+
+/// The layout at the window's width: what overflows, what wraps, what cannot
+/// be read.
+const READ_LAYOUT: &str = r##"
+const q = (s) => [...document.querySelectorAll(s)];
+const table = document.getElementById("elements");
+const panel = table.closest(".panel").getBoundingClientRect();
+const box = table.getBoundingClientRect();
+const outside = (r) => r.left < panel.left - 0.5 || r.right > panel.right + 0.5;
+// Lines of text in a node: its text's line boxes, told apart by their middles.
+const lines = (node) => {
+  const range = document.createRange();
+  range.selectNodeContents(node);
+  const middles = [...range.getClientRects()].filter((r) => r.width > 0)
+    .map((r) => (r.top + r.bottom) / 2).sort((a, b) => a - b);
+  let count = 0, last = -Infinity;
+  for (const m of middles) { if (m - last > 8) count++; last = m; }
+  return count;
+};
+const wrapped = q('#elements th, #elements [data-testid="role-cell"]').map((c) => {
+  const words = c.textContent.trim().split(/\s+/).filter(Boolean).length;
+  return { text: c.textContent.trim(), words, lines: lines(c) };
+}).filter((c) => c.words >= 3 && c.lines > Math.ceil(c.words / 2));
+// WCAG contrast of a label's text on its own background.
+const luminance = (css) => {
+  const [r, g, b] = css.match(/[\d.]+/g).slice(0, 3).map(Number).map((v) => {
+    v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; });
+  return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+};
+const contrast = q('[data-testid="duplicate-label"]').map((l) => {
+  const s = getComputedStyle(l);
+  const [a, b] = [luminance(s.color), luminance(s.backgroundColor)].sort((x, y) => y - x);
+  return { text: l.textContent, ratio: (a + 0.05) / (b + 0.05), opaque: !/rgba\(.*,\s*0(\.\d+)?\)$/.test(s.backgroundColor) };
+});
+return {
+  innerWidth, scrollWidth: document.documentElement.scrollWidth,
+  overflowing: q("main, .panel, .source, .recipe, .sources li, #elements").filter((n) => n.scrollWidth > n.clientWidth + 1)
+    .map((n) => `${n.tagName.toLowerCase()}.${n.className} ${n.scrollWidth} > ${n.clientWidth}`),
+  tableInside: !outside(box),
+  cellsOutside: q("#elements th, #elements td").filter((c) => outside(c.getBoundingClientRect())).map((c) => c.textContent),
+  wrapped, contrast,
+};
+"##;
 
 fn read_page(browser: &Browser) -> Value {
     browser.eval(READ_PAGE, json!([]))
 }
 
-/// Waits for the render after `updates`, in `state`.
-fn wait_render(browser: &Browser, after: u64, state: &str) -> Value {
+/// Waits for a render after `updates`, in `state`, for which `also` (a JS
+/// expression) holds.
+fn wait_render_where(browser: &Browser, after: u64, state: &str, also: &str) -> Value {
     let script = format!(
-        "return Number(document.body.dataset.updates || 0) > {after} && document.body.dataset.state === {state:?}"
+        "return Number(document.body.dataset.updates || 0) > {after} \
+         && document.body.dataset.state === {state:?} && ({also})"
     );
     browser.wait_for(&format!("the page to be {state}"), &script, LOAD);
     read_page(browser)
+}
+
+fn wait_render(browser: &Browser, after: u64, state: &str) -> Value {
+    wait_render_where(browser, after, state, "true")
 }
 
 fn updates(page: &Value) -> u64 {
     page["updates"].as_u64().unwrap_or(0)
 }
 
-/// Plans the request the page shows, natively, and checks the page's totals
-/// and lanes against it. Returns the request.
-fn assert_page_matches_native(page: &Value, when: &str) -> Request {
+/// Plans the request the page shows, natively, and checks the page's totals,
+/// decode runs and lanes against it. Returns the request and its plan.
+fn assert_page_matches_native(page: &Value, when: &str) -> (Request, framex_core::Plan) {
     let text = page["request"].as_str().expect("the request is shown");
     let request = Request::from_json(text).unwrap_or_else(|e| {
         panic!("{when}: the page's request is not a native request: {e}\n{text}")
@@ -101,15 +172,16 @@ fn assert_page_matches_native(page: &Value, when: &str) -> Request {
     let shown = &page["totals"];
     assert_eq!(page["totalsShown"], true, "{when}: totals shown");
     for (id, value) in [
-        ("total-elements", t.elements as i64),
-        ("total-unique-works", t.unique_works as i64),
-        ("total-dedupe-hits", t.dedupe_hits as i64),
-        ("total-units", t.units as i64),
-        ("total-superset-groups", t.superset_groups as i64),
-        ("total-cache-hits", t.cache_hits as i64),
-        ("total-frames-requested", t.frames_requested as i64),
-        ("total-frames-to-extract", t.frames_to_extract as i64),
+        ("total-elements", t.elements),
+        ("total-frames-requested", t.frames_requested),
+        ("total-distinct-frames", t.distinct_frames),
+        ("total-dedupe-hits", t.dedupe_hits),
+        ("total-cache-hits", t.cache_hits),
+        ("total-frames-to-make", t.frames_to_make),
         ("total-frames-saved", t.frames_saved),
+        ("total-duplicates", t.duplicates),
+        ("total-decode-runs", t.decode_runs),
+        ("total-frames-to-decode", t.frames_to_decode),
     ] {
         assert_eq!(shown[id], json!(value), "{when}: {id}");
     }
@@ -117,44 +189,104 @@ fn assert_page_matches_native(page: &Value, when: &str) -> Request {
     let percent = (t.frames_saved as f64 * 100.0 / t.frames_requested as f64 + 0.5).floor();
     assert_eq!(
         shown["total-percent-saved"],
-        json!(percent as i64),
+        json!(percent as u64),
         "{when}: percent saved"
     );
 
+    // One bar per decode run, under its source and recipe, numbered from 1.
+    let runs = page["runs"].as_array().expect("runs");
+    assert_eq!(runs.len() as u64, t.decode_runs, "{when}: one bar per run");
+    for (source, recipe, run) in plan.runs() {
+        let bar = runs
+            .iter()
+            .find(|r| r["run"] == run.id.as_str())
+            .unwrap_or_else(|| panic!("{when}: no bar for {}", run.id));
+        let expected = json!({
+            "sourceId": source.id, "group": recipe.key, "leader": run.leader,
+            "keyframe": run.keyframe.to_string(), "last": run.last.to_string(),
+            "make": run.make.to_string(),
+        });
+        for (key, value) in expected.as_object().unwrap() {
+            assert_eq!(&bar[key], value, "{when}: run {} {key}", run.id);
+        }
+        let decodes = format!("decodes frames {}–{}", run.keyframe + 1, run.last + 1);
+        assert!(
+            bar["title"].as_str().unwrap().contains(&decodes),
+            "{when}: {} says {decodes}: {}",
+            run.id,
+            bar["title"]
+        );
+    }
+
+    // One lane per element, under its source and recipe.
     let lanes = page["lanes"].as_array().expect("lanes");
     assert_eq!(
         lanes.len(),
-        plan.assignments.len(),
+        plan.elements.len(),
         "{when}: one lane per element"
     );
-    for (a, element) in plan.assignments.iter().zip(&request.composition.elements) {
+    for (e, input) in plan.elements.iter().zip(&request.composition.elements) {
         let lane = lanes
             .iter()
-            .find(|l| l["elementId"] == a.element_id.as_str())
-            .unwrap_or_else(|| panic!("{when}: no lane for {}", a.element_id));
-        let role = serde_json::to_value(&a.role).unwrap();
-        let unit = a.unit.clone().unwrap_or_default();
+            .find(|l| l["elementId"] == e.element_id.as_str())
+            .unwrap_or_else(|| panic!("{when}: no lane for {}", e.element_id));
+        let role = serde_json::to_value(&e.role).unwrap();
+        let text = |key: &str| role.get(key).cloned().unwrap_or(json!(""));
         let expected = json!({
-            "source": element.src, "group": unit, "unit": unit, "role": role["kind"],
-            "leader": role.get("leader").cloned().unwrap_or(json!("")),
-            "cacheHit": a.cache_hit.to_string(), "cacheKey": a.cache_key,
-            "offset": a.slice.offset.to_string(), "count": a.slice.count.to_string(),
-            "startUs": a.start_us.to_string(),
+            "src": input.src, "source": e.source, "sourceId": e.source,
+            "recipe": e.recipe, "group": e.recipe,
+            "role": role["kind"], "of": text("of"), "run": text("run"), "leader": text("leader"),
+            "runs": e.runs.join(","), "ticks": e.ticks.to_string(),
+            "distinct": e.distinct_frames.to_string(), "cacheHits": e.cache_hits.to_string(),
+            "frames": serde_json::to_string(&e.frames).unwrap(),
+            "startUs": e.start_us.to_string(),
         });
         for (key, value) in expected.as_object().unwrap() {
-            assert_eq!(&lane[key], value, "{when}: lane {} {key}", a.element_id);
+            assert_eq!(&lane[key], value, "{when}: lane {} {key}", e.element_id);
         }
     }
-    let units: Vec<&str> = plan.units.iter().map(|u| u.id.as_str()).collect();
-    let mut shown_units: Vec<&str> = page["unitLanes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(Value::as_str)
-        .collect();
-    shown_units.sort_by_key(|u| u[1..].parse::<u32>().unwrap_or(0));
-    assert_eq!(shown_units, units, "{when}: one group per extraction unit");
-    request
+    // One frame-numbering convention: from 1, as the files are named.
+    let body = page["text"].as_str().unwrap();
+    assert!(
+        !body.contains("frame 0") && !body.contains("frames 0"),
+        "{when}: a frame numbered 0 on the page"
+    );
+    (request, plan)
+}
+
+/// Checks the layout at `width` and saves a screenshot named `name`.
+fn check_layout(browser: &Browser, width: u32, when: &str, name: &str) -> PathBuf {
+    let layout = browser.eval(READ_LAYOUT, json!([]));
+    let inner = layout["innerWidth"].as_u64().unwrap();
+    assert!(
+        inner <= u64::from(width) && inner + 20 >= u64::from(width),
+        "{when}: window {inner} px wide, wanted {width}"
+    );
+    assert!(
+        layout["scrollWidth"].as_u64().unwrap() <= inner,
+        "{when}: the page is wider than the window: {layout}"
+    );
+    assert_eq!(layout["overflowing"], json!([]), "{when}: {layout}");
+    assert_eq!(
+        layout["tableInside"], true,
+        "{when}: elements table outside its panel"
+    );
+    assert_eq!(layout["cellsOutside"], json!([]), "{when}: {layout}");
+    assert_eq!(
+        layout["wrapped"],
+        json!([]),
+        "{when}: wrapped about a word per line"
+    );
+    for label in layout["contrast"].as_array().unwrap() {
+        assert!(
+            label["ratio"].as_f64().unwrap() >= 4.5 && label["opaque"] == true,
+            "{when}: duplicate label hard to read: {label}"
+        );
+    }
+    let path = target_dir().join("framex-artifacts").join(name);
+    let shot = browser.screenshot(&path, width);
+    println!("preview_page: screenshot {}", shot.display());
+    shot
 }
 
 /// Replaces the composition the way a paste does, then types one more
@@ -170,7 +302,7 @@ fn edit_composition(browser: &Browser, text: &str) {
 }
 
 #[test]
-fn the_preview_page_shows_the_native_plan_and_errors_next_to_elements() {
+fn the_preview_page_shows_frame_level_reuse_at_both_widths_and_every_error() {
     let Some(www_pkg) = require_package(Package::Web, "preview_page") else {
         return;
     };
@@ -178,14 +310,13 @@ fn the_preview_page_shows_the_native_plan_and_errors_next_to_elements() {
         return;
     };
     let www = www_pkg.parent().expect("wasm/www").to_path_buf();
-    let artifacts = target_dir().join("framex-artifacts");
-    let (_server, url) = start_preview(&framex_bin(), &www);
-    let browser = Browser::start(&chromium, &chromedriver, WIDTH, 1000);
+    let (_server, url) = serve(&www);
+    let browser = Browser::start(&chromium, &chromedriver, WIDE, 1000);
 
-    // 1. A first visit loads the example and plans it.
+    // 1. A first visit loads the example, the demo's composition, and plans it.
     browser.open(&url);
     let page = wait_render(&browser, 0, "planned");
-    let request = assert_page_matches_native(&page, "example");
+    let (request, plan) = assert_page_matches_native(&page, "example");
     let example =
         std::fs::read_to_string(workspace_root().join("examples/composition.json")).unwrap();
     assert_eq!(
@@ -193,29 +324,79 @@ fn the_preview_page_shows_the_native_plan_and_errors_next_to_elements() {
         Composition::from_json(&example).unwrap(),
         "the example is examples/composition.json"
     );
-    assert!(request.sources.is_empty() && request.cached_keys.is_empty());
-    let plan = framex_core::plan(&request).unwrap();
+    assert!(request.sources.is_empty() && request.cached_frames.is_empty());
+    let elements = &request.composition.elements;
     assert!(
-        plan.totals.dedupe_hits > 0 && plan.totals.superset_groups > 0,
-        "the example shows both kinds of saving"
+        elements.iter().any(|e| e.looping) && elements.iter().any(|e| e.playback_rate.is_some())
+    );
+    let kinds: Vec<Value> = plan
+        .elements
+        .iter()
+        .map(|e| serde_json::to_value(&e.role).unwrap()["kind"].clone())
+        .collect();
+    for kind in ["leader", "duplicate", "shares"] {
+        assert!(
+            kinds.contains(&json!(kind)),
+            "the example shows a {kind}: {kinds:?}"
+        );
+    }
+    assert!(plan.totals.distinct_frames < plan.totals.frames_requested);
+    let rows = page["sourceRows"].as_array().unwrap();
+    assert_eq!(
+        rows.len(),
+        plan.sources.len(),
+        "one row per source: {rows:?}"
     );
 
-    // 2. Marking the first extraction as cached re-plans it as cache hits.
-    browser.click(&browser.find("[data-testid=group][data-unit=u1] [data-testid=toggle-cached]"));
+    // 2. Marking r1 as cached re-plans its frames as cache hits.
+    let r1 = plan.runs().find(|(_, _, r)| r.id == "r1").unwrap();
+    let (r1_key, r1_frames) = (r1.1.key.clone(), r1.2.make.count());
+    browser.click(&browser.find("[data-testid=toggle-cached][data-run=r1]"));
     let page = wait_render(&browser, updates(&page), "planned");
-    let request = assert_page_matches_native(&page, "u1 cached");
-    assert_eq!(request.cached_keys.len(), 1);
-    assert_eq!(page["totals"]["total-cache-hits"], 1);
+    let (request, _) = assert_page_matches_native(&page, "r1 cached");
+    assert_eq!(request.cached_frames[&r1_key].len() as u64, r1_frames);
+    assert_eq!(page["totals"]["total-cache-hits"], json!(r1_frames));
 
-    // 3. Choosing a video file reads its facts; unused by any element, it becomes one.
+    // 3. A source's frame rate, set on the page, is the rate the planner assumes.
+    let talk = "clips/talk_vfr.mp4";
+    let rate = browser.find(&format!("[data-testid=source-rate][data-src={talk:?}]"));
+    browser.clear(&rate);
+    browser.type_into(&rate, "24");
+    let page = wait_render_where(
+        &browser,
+        updates(&page),
+        "planned",
+        r#"document.getElementById("request").textContent.includes('"frameRate": "24"')"#,
+    );
+    let (request, plan) = assert_page_matches_native(&page, "talk at 24 fps");
+    assert_eq!(
+        request.sources[talk].frame_rate,
+        framex_core::Fps::new(24, 1)
+    );
+    let source = plan.sources.iter().find(|s| s.src == talk).unwrap();
+    assert_eq!(source.assumed_rate, framex_core::Fps::new(24, 1));
+
+    // 4. Choosing a video file reads its facts; unused by any element, it becomes one.
     let clip = alpha_clip();
     browser.type_into(
         &browser.find("[data-testid=file-input]"),
         clip.to_str().unwrap(),
     );
-    let page = wait_render(&browser, updates(&page), "planned");
-    assert_eq!(page["sourceFiles"], json!(["alpha.webm"]));
-    let request = assert_page_matches_native(&page, "a file chosen");
+    let page = wait_render_where(
+        &browser,
+        updates(&page),
+        "planned",
+        r#"document.getElementById("request").textContent.includes("alpha.webm")"#,
+    );
+    let (request, _) = assert_page_matches_native(&page, "a file chosen");
+    let file_rows: Vec<&Value> = page["sourceRows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["testid"] == "source-file")
+        .collect();
+    assert_eq!(file_rows.len(), 1, "{file_rows:?}");
+    assert_eq!(file_rows[0]["name"], "alpha.webm");
     let facts = &request.sources["alpha.webm"];
     let duration = facts
         .duration_us
@@ -240,22 +421,63 @@ fn the_preview_page_shows_the_native_plan_and_errors_next_to_elements() {
         (added.id.as_str(), added.src.as_str()),
         ("alpha", "alpha.webm")
     );
-    let shot = browser.screenshot(&artifacts.join("preview.png"), WIDTH);
-    println!("preview_page: screenshot {}", shot.display());
 
-    // 4. An invalid composition: every error next to its element.
+    // 5. The layout, wide and narrow.
+    let wide = check_layout(&browser, WIDE, "1400 px", "preview-1400.png");
+    browser.resize(NARROW, 1000);
+    let narrow = check_layout(&browser, NARROW, "700 px", "preview-700.png");
+
+    // 6. A misspelt field and invalid values: every error at once, each under
+    // its element; the composition is well-formed, and the page says so.
     let mut composition = serde_json::to_value(&request.composition).unwrap();
+    composition["elements"][2]["durration"] = json!(4);
     composition["elements"][4]["fps"] = json!(0);
-    composition["elements"][6]["id"] = json!("../logo");
+    composition["elements"][6]["id"] = json!("../talk-outro");
     composition["elements"][6]["mediaStart"] = json!(-1);
+    composition["elements"][9]["id"] = composition["elements"][8]["id"].clone();
     let text = serde_json::to_string_pretty(&composition).unwrap();
     edit_composition(&browser, &text);
     let page = wait_render(&browser, updates(&page), "invalid");
-    let invalid = Composition::from_json(&text).unwrap();
-    let native = framex_core::validate(&invalid, &request.sources).expect_err("invalid");
+    let status = page["status"].as_str().unwrap();
+    assert!(!status.contains("not well-formed"), "{status}");
+    let shape = Request::from_json(&format!(r#"{{"composition": {text}}}"#)).unwrap_err();
+    assert!(
+        shape.message.contains("did you mean `duration`?"),
+        "{shape}"
+    );
+    let parse_box = page["parseError"]
+        .as_str()
+        .expect("the parser's message is shown");
+    assert!(
+        parse_box.contains("elements[2].durration") && parse_box.contains("line "),
+        "{parse_box}"
+    );
+    // What the planner says of the rest, once the misspelt field is fixed.
+    let mut fixed = composition.clone();
+    fixed["elements"][2]
+        .as_object_mut()
+        .unwrap()
+        .remove("durration");
+    let fixed = Composition::from_json(&fixed.to_string()).unwrap();
+    let native = framex_core::validate(&fixed, &request.sources).expect_err("invalid");
     let errors = page["errors"].as_array().unwrap();
-    assert_eq!(errors.len(), native.element_errors().len(), "{errors:?}");
-    for (shown, expected) in errors.iter().zip(native.element_errors()) {
+    assert_eq!(
+        errors.len(),
+        native.element_errors().len() + 1,
+        "every error at once: {errors:?}"
+    );
+    let misspelt = &errors[0];
+    assert_eq!(misspelt["index"], 2, "{misspelt}");
+    assert_eq!(misspelt["field"], "durration", "{misspelt}");
+    assert_eq!(
+        misspelt["rowElementId"], misspelt["elementId"],
+        "{misspelt}"
+    );
+    assert!(
+        misspelt["text"].as_str().unwrap().contains(&shape.message),
+        "{misspelt} vs {shape}"
+    );
+    for (shown, expected) in errors[1..].iter().zip(native.element_errors()) {
         let detail = expected.detail();
         assert_eq!(shown["index"], detail.index, "{shown}");
         assert_eq!(shown["elementId"], detail.element_id.as_str(), "{shown}");
@@ -275,10 +497,15 @@ fn the_preview_page_shows_the_native_plan_and_errors_next_to_elements() {
         page["totalsShown"], false,
         "no totals for an invalid composition"
     );
-    let shot = browser.screenshot(&artifacts.join("preview-invalid.png"), WIDTH);
-    println!("preview_page: screenshot {}", shot.display());
+    let invalid = check_layout(
+        &browser,
+        NARROW,
+        "700 px, invalid",
+        "preview-invalid-700.png",
+    );
 
-    // 5. Text that is not JSON of the right shape: the parser's message, with its line.
+    // 7. Text that is not JSON: the parser's message, with its line, and the
+    // page says it is not well-formed.
     edit_composition(
         &browser,
         "{ \"elements\": [ { \"id\": \"a\", \"fps\": \"x\" ] }",
@@ -286,4 +513,15 @@ fn the_preview_page_shows_the_native_plan_and_errors_next_to_elements() {
     let page = wait_render(&browser, updates(&page), "invalid");
     let message = page["parseError"].as_str().expect("a parse error is shown");
     assert!(message.contains("line 1, column"), "{message}");
+    assert!(
+        page["status"].as_str().unwrap().contains("not well-formed"),
+        "{}",
+        page["status"]
+    );
+    println!(
+        "preview_page: screenshots {}, {} and {}",
+        wide.display(),
+        narrow.display(),
+        invalid.display()
+    );
 }

@@ -5,7 +5,7 @@ use framex_core::{ErrorDetail, PlanError};
 use js_sys::{Array, Object, Reflect};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
-use serde_json::{Map, Number, Value};
+use serde_json::Number;
 use serde_wasm_bindgen::Serializer;
 use wasm_bindgen::{JsCast, JsValue};
 
@@ -62,13 +62,16 @@ fn small_bigints_to_numbers(value: JsValue) -> JsValue {
 /// for integers. A value of the wrong shape becomes a `FramexError` of kind
 /// `parse` whose message is `"{context}: {path}: {what is wrong}"`.
 ///
-/// The value goes through a `serde_json::Value`, read by [`json_of`], for two
-/// reasons: serde-wasm-bindgen reads only the fields a struct names, so
-/// `deny_unknown_fields` would never see a misspelt one (this way a typo is
-/// refused as it is natively, with serde_json's own messages), and it reads
-/// `-0` as the integer 0, where the native parser keeps the sign.
+/// The value is written as JSON text ([`write_json`]) and read by the native
+/// parser, [`framex_core::parse_json`], so that it is refused exactly as the
+/// same text is natively: the same words ("did you mean" included), and the
+/// first problem in the object's own key order (a `serde_json::Value` would
+/// sort the keys). serde-wasm-bindgen could not do it: it reads only the
+/// fields a struct names, so `deny_unknown_fields` would never see a misspelt
+/// one, and it reads `-0` as the integer 0, where the native parser keeps the
+/// sign.
 pub(crate) fn from_js<T: DeserializeOwned>(value: JsValue, context: &str) -> Result<T, JsValue> {
-    let fail = |path: String, message: String| -> JsValue {
+    let fail = |path: &str, message: &str| -> JsValue {
         let text = if path.is_empty() {
             format!("{context}: {message}")
         } else {
@@ -76,81 +79,104 @@ pub(crate) fn from_js<T: DeserializeOwned>(value: JsValue, context: &str) -> Res
         };
         let error = framex_error(&text, "parse", &[]);
         set(&error, "path", &path.into());
+        set(&error, "reason", &message.into());
         error.into()
     };
-    let mut path = String::new();
-    let value = json_of(&value, &mut path).map_err(|message| fail(path.clone(), message))?;
-    serde_path_to_error::deserialize(value).map_err(|err| {
-        let path = err.path().to_string();
-        let path = if path == "." { String::new() } else { path };
-        fail(path, err.into_inner().to_string())
-    })
+    let (mut text, mut path) = (String::new(), String::new());
+    write_json(&value, &mut path, &mut text).map_err(|message| fail(&path, &message))?;
+    // Line and column are those of the text written here: of no use to the
+    // caller, who handed an object.
+    framex_core::parse_json(&text).map_err(|e| fail(&e.path, &e.message))
 }
 
-/// A JavaScript value as JSON, exactly: an integral number within 2^53 is an
-/// integer (as serde_json reads `30`), any other number a float (`-0` keeps its
-/// sign), a `BigInt` an integer, `undefined` is `null`. On error, `path` is
-/// where the offending value is.
-fn json_of(value: &JsValue, path: &mut String) -> Result<Value, String> {
+/// Writes a JavaScript value as JSON text, exactly: an integral number within
+/// 2^53 as an integer (as serde_json reads `30`), any other number as the
+/// shortest float text that reads back to it (`-0` keeps its sign), a
+/// `BigInt` as its digits; `undefined` as `null` in an array, and an object's
+/// property set to `undefined` left out (as `JSON.stringify` does). On error,
+/// `path` is where the offending value is.
+fn write_json(value: &JsValue, path: &mut String, out: &mut String) -> Result<(), String> {
     if value.is_null() || value.is_undefined() {
-        return Ok(Value::Null);
+        out.push_str("null");
+        return Ok(());
     }
     if let Some(b) = value.as_bool() {
-        return Ok(Value::Bool(b));
+        out.push_str(if b { "true" } else { "false" });
+        return Ok(());
     }
     if let Some(n) = value.as_f64() {
         let integral = n.fract() == 0.0 && n.abs() <= MAX_SAFE_INTEGER as f64;
-        return Ok(if integral && !(n == 0.0 && n.is_sign_negative()) {
-            if n >= 0.0 {
-                Value::from(n as u64)
-            } else {
-                Value::from(n as i64)
-            }
+        if integral && !(n == 0.0 && n.is_sign_negative()) {
+            out.push_str(&(n as i64).to_string());
         } else {
-            Value::Number(Number::from_f64(n).ok_or_else(|| format!("{n} is not a JSON number"))?)
-        });
+            let number = Number::from_f64(n).ok_or_else(|| format!("{n} is not a JSON number"))?;
+            out.push_str(&number.to_string());
+        }
+        return Ok(());
     }
     if value.is_bigint() {
-        return i64::try_from(value.clone())
-            .map(Value::from)
-            .or_else(|v| u64::try_from(v).map(Value::from))
-            .map_err(|_| {
+        let fits = i64::try_from(value.clone())
+            .map(|n| n.to_string())
+            .or_else(|v| u64::try_from(v).map(|n| n.to_string()));
+        return match fits {
+            Ok(digits) => {
+                out.push_str(&digits);
+                Ok(())
+            }
+            Err(_) => {
                 let digits = value.unchecked_ref::<js_sys::BigInt>().to_string(10);
-                format!(
+                Err(format!(
                     "{}n does not fit in 64 bits",
                     digits.map(String::from).unwrap_or_default()
-                )
-            });
+                ))
+            }
+        };
     }
     if let Some(s) = value.as_string() {
-        return Ok(Value::String(s));
+        write_string(&s, out);
+        return Ok(());
     }
     let base = path.len();
     if let Some(array) = value.dyn_ref::<Array>() {
-        let mut items = Vec::with_capacity(array.length() as usize);
+        out.push('[');
         for (i, item) in array.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
             path.truncate(base);
             path.push_str(&format!("[{i}]"));
-            items.push(json_of(&item, path)?);
+            write_json(&item, path, out)?;
         }
+        out.push(']');
         path.truncate(base);
-        return Ok(Value::Array(items));
+        return Ok(());
     }
     if value.is_object() && !value.is_function() {
-        let mut map = Map::new();
+        out.push('{');
+        let mut first = true;
         for entry in Object::entries(value.unchecked_ref::<Object>()) {
             let entry: Array = entry.unchecked_into();
+            let item = entry.get(1);
+            if item.is_undefined() {
+                continue;
+            }
             let key = entry.get(0).as_string().unwrap_or_default();
+            if !first {
+                out.push(',');
+            }
+            first = false;
+            write_string(&key, out);
+            out.push(':');
             path.truncate(base);
             if base > 0 {
                 path.push('.');
             }
             path.push_str(&key);
-            let item = json_of(&entry.get(1), path)?;
-            map.insert(key, item);
+            write_json(&item, path, out)?;
         }
+        out.push('}');
         path.truncate(base);
-        return Ok(Value::Object(map));
+        return Ok(());
     }
     Err(format!(
         "{} is not a JSON value",
@@ -158,12 +184,21 @@ fn json_of(value: &JsValue, path: &mut String) -> Result<Value, String> {
     ))
 }
 
+/// A string as a JSON string literal.
+fn write_string(s: &str, out: &mut String) {
+    // Serializing a `str` cannot fail.
+    out.push_str(&serde_json::to_string(s).unwrap_or_default());
+}
+
 /// A [`PlanError`] as a JavaScript exception: the native message, plus its
-/// kind, the per-element errors, and the first element's id and field.
+/// kind, the per-element errors, and the first element's id and field; for a
+/// parse error, where it is (path, line, column) and the parser's own words
+/// (`reason`).
 pub(crate) fn plan_error(err: &PlanError) -> JsValue {
     let kind = match err {
         PlanError::Parse(_) => "parse",
         PlanError::Invalid(_) => "invalid",
+        PlanError::BadTimeline { .. } => "badTimeline",
         PlanError::TooManyElements { .. } => "tooManyElements",
     };
     let details: Vec<ErrorDetail> = err.element_errors().iter().map(|e| e.detail()).collect();
@@ -172,6 +207,7 @@ pub(crate) fn plan_error(err: &PlanError) -> JsValue {
         set(&error, "path", &parse.path.as_str().into());
         set(&error, "line", &JsValue::from_f64(parse.line as f64));
         set(&error, "column", &JsValue::from_f64(parse.column as f64));
+        set(&error, "reason", &parse.message.as_str().into());
     }
     error.into()
 }

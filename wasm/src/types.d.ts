@@ -1,4 +1,29 @@
 
+// framex-wasm's inputs and outputs: framex-core's serde shapes, in camelCase.
+// Written by hand and checked by `tsc` (wasm/tests/ts/README.md): every
+// request and plan of the snapshot corpus must type-check against these, and
+// a typed test file calls every function with them.
+
+// ---- Numbers and names ------------------------------------------------------
+
+/** A reduced rational `"num/den"`: frame rates (`"30/1"`, `"30000/1001"`), playback rates, time bases (`"1/15360"`). */
+export type Ratio = `${number}/${number}`;
+/** A frame rate in an output: always `"num/den"`, reduced. */
+export type Fps = Ratio;
+/** Frames per tick of a `FrameRun`: `"2"`, `"4/5"`, `"0"` (a held frame). */
+export type Step = `${number}` | Ratio;
+/**
+ * A set of source frame indices (0-based) as text: `"0-89"` (0 to 89),
+ * `"0-118/2"` (every other one), `"3,7,12-20"`.
+ */
+export type IndexRuns = string;
+/** A 64-bit integer: a number when exact (up to 2^53 − 1), else a `BigInt`. */
+export type Int64 = number | bigint;
+/** An image format. */
+export type ImageFormat = "png" | "jpeg";
+/** An SDR→HDR transfer. */
+export type Transfer = "pq" | "hlg";
+
 // ---- Inputs -----------------------------------------------------------------
 
 /** A composition: the video elements of a timeline. */
@@ -26,7 +51,7 @@ export interface ElementInput {
   fps: number | string;
   /**
    * Optional playback rate in [1/100, 100], a number (`2`, `0.5`) or
-   * `"num/den"`, read like `fps`; default 1. Frame `j` shows source time
+   * `"num/den"`, read like `fps`; default 1. Tick `j` shows source time
    * `mediaStart + j × playbackRate / fps`.
    */
   playbackRate?: number | string | null;
@@ -41,66 +66,84 @@ export interface ElementInput {
    * the default) or `"content"` (a blake3 digest of its bytes). The planner
    * only checks the value: the identity itself comes in `Request.sources`.
    */
-  identity?: "file" | "content" | string | null;
+  identity?: string | null;
 }
 
 /**
- * Who a source is: two elements share work only if their sources have the
- * same identity. 64-bit integers may be given as numbers (safe integers) or
- * as `BigInt`s; outputs use a number when it is exact, else a `BigInt`.
+ * Who a source is: two elements share frames only if their sources have the
+ * same identity.
  */
 export type SourceIdentity =
-  | { kind: "file"; path: string; size: number | bigint; mtimeNs: number | bigint }
+  | { kind: "file"; path: string; size: Int64; mtimeNs: Int64 }
   | { kind: "content"; blake3: string }
   | { kind: "name"; name: string };
+
+/**
+ * A probed source's frames: presentation times (ticks of `timeBase`, from
+ * the first frame) and keyframe indices, as runs `[first, step, count]`, and
+ * the end of the last frame.
+ */
+export interface Timeline {
+  timeBase: Ratio;
+  pts: [Int64, Int64, Int64][];
+  end: Int64;
+  keyframes?: [Int64, Int64, Int64][];
+}
 
 /** What the caller knows about one source. */
 export interface SourceFacts {
   identity: SourceIdentity;
-  /** Probed duration in microseconds (end of the last frame), when known. */
-  durationUs?: number | bigint;
-  /** The source has an alpha channel (PNG frames are then `rgba`). */
+  /** The source has an alpha channel (PNG frames are then RGBA). */
   alpha?: boolean;
-  /** The source has a variable frame rate. */
-  vfr?: boolean;
+  /** Every frame's time and the keyframes, from a probe. */
+  timeline?: Timeline | null;
+  /**
+   * Without a timeline: the constant rate to assume, as text (`"30"`,
+   * `"29.97"`, `"30000/1001"`); default `"30/1"`. Every frame then counts as
+   * a keyframe.
+   */
+  frameRate?: string | null;
+  /** Without a timeline: the duration in microseconds, when known. */
+  durationUs?: Int64 | null;
 }
 
 /** Planning options. */
 export interface PlanOptions {
-  /** Merge overlapping trims of one source into superset extractions (default true). */
-  superset?: boolean;
-  /** Also merge trims at most this far apart, in microseconds (default 0). */
-  supersetGapUs?: number | bigint;
+  /**
+   * What a new decode run costs, in frames decoded (default 24): two runs of
+   * one source and recipe merge when fewer frames lie between them.
+   */
+  seekCostFrames?: number;
 }
 
 /** Everything the planner needs. Unknown fields are refused. */
 export interface Request {
   composition: Composition;
-  /** Facts per source, keyed by `src` exactly as written; default: a name-only identity. */
+  /** Facts per source, keyed by `src` exactly as written; default: a name-only identity at 30 fps. */
   sources?: Record<string, SourceFacts>;
-  /** Cache keys that already have a good entry. */
-  cachedKeys?: string[];
+  /**
+   * Frames the store already holds: per recipe key (`recipeKey`, a plan's
+   * `sources[].recipes[].key`), their presentation times (ticks of the
+   * source's time base; for an assumed timeline, the frame index).
+   */
+  cachedFrames?: Record<string, Int64[]>;
   options?: PlanOptions;
 }
 
-// ---- Outputs ----------------------------------------------------------------
+// ---- The plan ---------------------------------------------------------------
 
-/** A reduced frame rate, `"num/den"` (`"30/1"`, `"30000/1001"`). */
-export type Fps = string;
-/** An image format. */
-export type ImageFormat = "png" | "jpeg";
-/** An SDR→HDR transfer. */
-export type Transfer = "pq" | "hlg";
-
-/** The plan: what to extract, and where each element's frames come from. */
+/**
+ * The plan: which source frame every tick of every element shows, and the
+ * decode runs that make each distinct frame not yet stored, once.
+ */
 export interface Plan {
   /** Version of this shape. */
   schema: number;
   totals: Totals;
-  /** The extractions to run, in order of their leader's first appearance. */
-  units: ExtractionUnit[];
+  /** Each distinct source (by identity), in order of the first element using it. */
+  sources: SourcePlan[];
   /** One per element, in input order. */
-  assignments: Assignment[];
+  elements: ElementPlan[];
   /** Present when there is something to say (a slot starting past its source's end). */
   warnings?: Warning[];
 }
@@ -111,127 +154,126 @@ export interface Warning {
   message: string;
 }
 
-/** The numbers a person wants to see. */
+/** Totals, counted in frames: a frame is one source frame in one recipe. */
 export interface Totals {
   elements: number;
-  /** Distinct dedupe keys. */
-  uniqueWorks: number;
-  /** Elements that share a work led by an earlier element. */
-  dedupeHits: number;
-  /** Units that cover more than one unique work. */
-  supersetGroups: number;
-  /** Unique works with a good cache entry already. */
-  cacheHits: number;
-  /** Extraction units (ffmpeg runs) to perform. */
-  units: number;
-  /** Frames over all elements, duplicates included. */
+  /** Ticks over all elements: the files the element directories hold. */
   framesRequested: number;
-  /** Frames the units extract. */
-  framesToExtract: number;
-  /** `framesRequested − framesToExtract` (negative only with a superset gap). */
+  /** Distinct frames those ticks show. */
+  distinctFrames: number;
+  /** `framesRequested − distinctFrames`. */
+  dedupeHits: number;
+  /** Distinct frames the store holds already. */
+  cacheHits: number;
+  /** Frames to decode and encode: `distinctFrames − cacheHits`. */
+  framesToMake: number;
+  /** `framesRequested − framesToMake`. */
   framesSaved: number;
-  /** Frames holding a last frame (linked, not extracted); absent when 0. */
-  framesHeld?: number;
-  /** Frames of loops past their first cycle (linked, not extracted); absent when 0. */
-  framesLooped?: number;
+  /** Decode runs (ffmpeg passes). */
+  decodeRuns: number;
+  /** Frames the runs decode, from their keyframes on. */
+  framesToDecode: number;
+  /** Elements that show exactly the frames of an earlier one. */
+  duplicates: number;
 }
 
-/**
- * One ffmpeg extraction: a range of one source at one rate and format, or
- * (`lastFrame`) the source's true last frame.
- */
-export interface ExtractionUnit {
-  /** `u1`, `u2`, … in plan order. */
+/** One distinct source. */
+export interface SourcePlan {
+  /** `s1`, `s2`, … */
   id: string;
-  /** The `src` of the unit's leader, as written. */
+  /** The `src` of the first element using it, as written. */
   src: string;
-  source: SourceIdentity;
-  /** First frame's source time, microseconds (0 for a last-frame unit). */
-  startUs: number;
-  /** The rate on the source's timeline: an element's fps over its playback rate (`"1/1"` for a last frame). */
-  fps: Fps;
+  identity: SourceIdentity;
+  /** The unit frame times are counted in (`"1/30"` for an assumed 30 fps). */
+  timeBase: Ratio;
+  /** Frames in the source, when known. */
+  frames?: number;
+  /** Set when its frames were not probed: the constant rate assumed. */
+  assumedRate?: Fps;
+  /** One per recipe its elements ask for. */
+  recipes: RecipePlan[];
+}
+
+/** The frames of one source in one recipe. */
+export interface RecipePlan {
+  /** The recipe key: names every frame of this source in this recipe. */
+  key: string;
   format: ImageFormat;
-  transfer?: Transfer;
-  /** PNG frames keep an alpha channel. */
+  /** RGBA PNG. */
   alpha: boolean;
-  /** Frames the extraction must produce, exactly. */
-  frameCount: number;
-  /** One frame: the source's true last frame, found by the executor from the frame timestamps. */
-  lastFrame?: boolean;
-  /** The element whose extraction this is. */
-  leader: string;
-  /** The unique works the unit covers. */
-  members: UnitMember[];
+  transfer?: Transfer;
+  /** Distinct frames its elements show. */
+  distinctFrames: number;
+  /** Of those, frames the store holds. */
+  cacheHits: number;
+  /** The frames to make, in decode runs. */
+  runs: DecodeRun[];
 }
 
-/** A unique work inside a unit: a slice of its frames. */
-export interface UnitMember {
-  /** The work's leading element. */
+/** One pass of the decoder: from a keyframe through `last`, keeping `make`. */
+export interface DecodeRun {
+  /** `r1`, `r2`, … in order of their leaders. */
+  id: string;
+  /** The first element that needs one of its frames. */
   leader: string;
-  cacheKey: string;
-  slice: Slice;
-}
-
-/** Frames `offset .. offset + count` of a unit (0-based). */
-export interface Slice {
-  offset: number;
-  count: number;
+  /** Frame index decoding starts from. */
+  keyframe: number;
+  /** The last frame index decoded. */
+  last: number;
+  /** The frames to make. */
+  make: IndexRuns;
 }
 
 /** How an element gets its frames. */
 export type Role =
   | { kind: "leader" }
-  | { kind: "duplicate"; leader: string }
-  | { kind: "supersetMember"; unit: string; leader: string }
+  | { kind: "duplicate"; of: string }
+  | { kind: "shares"; run: string; leader: string }
   | { kind: "cacheHit" };
 
+/**
+ * Consecutive ticks: tick `i` (`0 ≤ i < ticks`) shows source frame
+ * `frame + ⌊(i × step.num + phase) / step.den⌋`.
+ */
+export interface FrameRun {
+  ticks: number;
+  frame: number;
+  step: Step;
+  /** `0 ≤ phase < step.den`; absent when 0. */
+  phase?: number;
+}
+
 /** Where one element's frames come from. */
-export interface Assignment {
+export interface ElementPlan {
   elementId: string;
   role: Role;
-  /** Cache key of its unique work. */
-  cacheKey: string;
-  /** The work's frames are in the cache: nothing to extract. */
-  cacheHit: boolean;
-  /** The unit that extracts its frames (absent for a cache hit). */
-  unit?: string;
-  /** Its frames within the unit (for a cache hit: within the entry). */
-  slice: Slice;
-  /** First frame's source time, microseconds. */
+  /** Its source's id (`s1`, …). */
+  source: string;
+  /** Its recipe key. */
+  recipe: string;
+  /** Start in the source, microseconds. */
   startUs: number;
   fps: Fps;
-  /** Frames in the element's directory, when not `slice.count` (a loop, held frames). */
-  frames?: number;
-  /** The playback rate, when not 1 (`"2/1"`). */
-  playbackRate?: string;
-  /** A loop longer than its pass: frame `j` is slice frame `j mod cycle.frames`. */
-  cycle?: Cycle;
-  /** Frames past the slice that hold a last frame. */
-  held?: Held;
+  /** The playback rate, when not 1. */
+  playbackRate?: Ratio;
+  /** Ticks in its slot: files in its directory (`frame_000001.png` is tick 0). */
+  ticks: number;
+  /** Distinct frames it shows. */
+  distinctFrames: number;
+  /** Of those, frames the store holds. */
+  cacheHits: number;
+  /** The decode runs that make its other frames (absent when none). */
+  runs?: string[];
+  /** The frame each tick shows, compactly. */
+  frames: FrameRun[];
 }
 
-/** One pass of a loop: the slice's frames, repeated. */
-export interface Cycle {
-  frames: number;
-}
-
-/** The frames of an element past the end of its pass. */
-export interface Held {
-  frames: number;
-  /** `trim`: the slice's last frame; `source`: the source's true last frame, a work of its own. */
-  from: "trim" | "source";
-  /** For `source`: the last-frame work's cache key. */
-  cacheKey?: string;
-  /** For `source`: the last frame is cached already. */
-  cacheHit?: boolean;
-  /** For `source`: the unit that extracts it (absent for a cache hit). */
-  unit?: string;
-}
+// ---- Errors -----------------------------------------------------------------
 
 /** A field of an element, as spelled in the composition. */
 export type Field =
-  | "id" | "src" | "mediaStart" | "duration" | "fps" | "format" | "sdrToHdrTransfer"
-  | "mediaDuration" | "playbackRate" | "loop" | "identity";
+  | "id" | "src" | "mediaStart" | "duration" | "mediaDuration" | "fps"
+  | "playbackRate" | "loop" | "format" | "sdrToHdrTransfer" | "identity";
 
 /** One element's error. */
 export interface ErrorDetail {
@@ -245,47 +287,17 @@ export interface ErrorDetail {
 }
 
 /**
- * Elements with equal keys need exactly the same frames. A plain element's
- * key is `(source, startUs, durationUs, fps, format, transfer)`; an element
- * with a playback rate, a loop or a `mediaDuration` is keyed by `frames`
- * frames of the source grid `fps` (no `durationUs`); a source's last frame
- * by `lastFrame` (start 0, fps `"1/1"`).
- */
-export interface DedupeKey {
-  source: SourceIdentity;
-  startUs: number;
-  durationUs?: number;
-  fps: Fps;
-  format: ImageFormat;
-  transfer?: Transfer;
-  frames?: number;
-  lastFrame?: boolean;
-}
-
-/** The input of `dedupeKey`. */
-export interface DedupeKeyInput {
-  element: ElementInput;
-  /** Facts about the element's source; default: `{ identity: { kind: "name", name: element.src } }`. */
-  source?: SourceFacts;
-}
-
-/** The result of `dedupeKey`. */
-export interface DedupeKeyResult {
-  key: DedupeKey;
-  /** The key's canonical, length-prefixed encoding. */
-  canonical: string;
-  /** 64 hex digits: blake3 of the versioned encoding. */
-  cacheKey: string;
-}
-
-/**
  * What every function throws: an `Error` whose `message` is the native error's
  * text (`framex plan` prints the same).
  */
 export interface FramexError extends Error {
   name: "FramexError";
-  /** `parse`: not well-formed; `invalid`: elements failed validation; `tooManyElements`. */
-  kind: "parse" | "invalid" | "tooManyElements";
+  /**
+   * `parse`: not well-formed, or not of the right shape (an unknown field, a
+   * value of the wrong type); `invalid`: elements failed validation;
+   * `badTimeline`: a source's timeline cannot be used; `tooManyElements`.
+   */
+  kind: "parse" | "invalid" | "badTimeline" | "tooManyElements";
   /** Every element error (empty unless `kind` is `invalid`). */
   errors: ErrorDetail[];
   /** The first invalid element's id, field and position. */
@@ -294,7 +306,49 @@ export interface FramexError extends Error {
   index?: number;
   /** For `parse`: the path of the offending field (`composition.elements[3].fps`). */
   path?: string;
+  /** For `parse`: the parser's own words, without path or position ("did you mean" included). */
+  reason?: string;
   /** For `parse` of JSON text: where in the text. */
   line?: number;
   column?: number;
+}
+
+// ---- Keys -------------------------------------------------------------------
+
+/** How a frame is rendered. */
+export interface Recipe {
+  format: ImageFormat;
+  /** RGBA PNG (a source with alpha, in PNG). */
+  alpha: boolean;
+  transfer?: Transfer | null;
+}
+
+/** The input of `recipeKey`. */
+export interface RecipeKeyInput {
+  identity: SourceIdentity;
+  /** The source's time base (a plan's `sources[].timeBase`). */
+  timeBase: Ratio;
+  recipe: Recipe;
+}
+
+/** The input of `elementFrames`. */
+export interface ElementFramesInput {
+  element: ElementInput;
+  /** Facts about the element's source; default: `{ identity: { kind: "name", name: element.src } }` at 30 fps. */
+  source?: SourceFacts;
+}
+
+/** The result of `elementFrames`. */
+export interface ElementFrames {
+  /** The key of every frame of its source in its recipe (the plan's `elements[].recipe`). */
+  recipeKey: string;
+  /** The key of what it shows: elements with equal keys are duplicates. */
+  elementKey: string;
+  timeBase: Ratio;
+  /** Set when the source's frames were not probed: the rate assumed. */
+  assumedRate?: Fps;
+  /** Ticks in its slot. */
+  ticks: number;
+  /** The frame each tick shows (the plan's `elements[].frames`). */
+  frames: FrameRun[];
 }

@@ -201,6 +201,24 @@ impl Browser {
         );
     }
 
+    /// Clears an input or textarea (as a person selecting all and deleting).
+    pub fn clear(&self, element: &str) {
+        self.session_command(
+            "POST",
+            &format!("/element/{element}/clear"),
+            Some(json!({})),
+        );
+    }
+
+    /// Sets the window's outer size.
+    pub fn resize(&self, width: u32, height: u32) {
+        self.session_command(
+            "POST",
+            "/window/rect",
+            Some(json!({ "width": width, "height": height })),
+        );
+    }
+
     /// Saves a PNG of the whole page (the window sized to the page's height).
     pub fn screenshot(&self, path: &Path, width: u32) -> PathBuf {
         // Shrink first, so that the page's height is its content's, then grow

@@ -63,13 +63,21 @@ fn native_plan(request: &str) -> Result<framex_core::Plan, framex_core::PlanErro
 fn plan_returns_the_native_plan_with_plain_numbers() {
     let plan = framex_wasm::plan(js(TWO_SAME)).expect("plans");
     assert_eq!(number(&plan, "totals.elements"), 3.0);
-    assert_eq!(number(&plan, "totals.units"), 1.0);
-    assert_eq!(number(&plan, "totals.dedupeHits"), 1.0);
-    assert_eq!(text(&plan, "assignments.1.role.kind"), "duplicate");
-    assert_eq!(text(&plan, "assignments.1.role.leader"), "a");
-    assert_eq!(text(&plan, "assignments.2.role.kind"), "supersetMember");
+    // a and b show frames 0–59, c 30–89 of the assumed 30 fps grid.
+    assert_eq!(number(&plan, "totals.framesRequested"), 180.0);
+    assert_eq!(number(&plan, "totals.distinctFrames"), 90.0);
+    assert_eq!(number(&plan, "totals.framesToMake"), 90.0);
+    assert_eq!(number(&plan, "totals.decodeRuns"), 1.0);
+    assert_eq!(text(&plan, "elements.0.role.kind"), "leader");
+    assert_eq!(text(&plan, "elements.1.role.kind"), "duplicate");
+    assert_eq!(text(&plan, "elements.1.role.of"), "a");
+    assert_eq!(text(&plan, "elements.2.role.kind"), "shares");
+    assert_eq!(text(&plan, "elements.2.role.run"), "r1");
+    assert_eq!(text(&plan, "sources.0.recipes.0.runs.0.make"), "0-89");
+    assert_eq!(text(&plan, "sources.0.assumedRate"), "30/1");
     // Absent optionals are absent, not null, as in the native JSON.
-    assert!(get(&plan, "units.0.transfer").is_undefined());
+    assert!(get(&plan, "sources.0.recipes.0.transfer").is_undefined());
+    assert!(get(&plan, "warnings").is_undefined());
     let native = serde_json::to_value(native_plan(TWO_SAME).unwrap()).unwrap();
     assert_eq!(to_json(&plan), native);
 }
@@ -94,7 +102,7 @@ fn file_identities_keep_64_bit_integers_exact() {
     Reflect::set(&identity, &"size".into(), &BigInt::from(12_345_u64)).unwrap();
 
     let plan = framex_wasm::plan(request).expect("plans");
-    let source = get(&plan, "units.0.source");
+    let source = get(&plan, "sources.0.identity");
     assert_eq!(
         to_json(&source)["mtimeNs"],
         serde_json::json!(1_700_000_000_123_456_789_i64)
@@ -115,10 +123,8 @@ fn file_identities_keep_64_bit_integers_exact() {
     ]}, "sources": {"clip.mp4": {"identity": {"kind": "file", "path": "/media/clip.mp4", "size": 12345, "mtimeNs": 1700000000123456789}, "durationUs": 5000000}}}"#,
     )
     .unwrap();
-    assert_eq!(
-        text(&plan, "assignments.0.cacheKey"),
-        native.assignments[0].cache_key
-    );
+    assert_eq!(text(&plan, "elements.0.recipe"), native.elements[0].recipe);
+    assert_eq!(to_json(&plan), serde_json::to_value(&native).unwrap());
 }
 
 #[wasm_bindgen_test]
@@ -149,7 +155,21 @@ fn misspelt_fields_are_refused_with_their_path() {
     .expect_err("refused");
     assert_eq!(text(&err, "kind"), "parse");
     assert_eq!(text(&err, "path"), "composition.elements[0].durration");
-    assert!(text(&err, "message").contains("unknown field `durration`"));
+    // The hint the native parser gives, in the same words.
+    let reason = text(&err, "reason");
+    assert!(
+        reason.starts_with("unknown field `durration` (did you mean `duration`?), expected"),
+        "{reason}"
+    );
+    assert_eq!(
+        text(&err, "message"),
+        format!("invalid composition: composition.elements[0].durration: {reason}")
+    );
+    let native = Request::from_json(
+        r#"{"composition": {"elements": [{"id": "a", "src": "x", "mediaStart": 0, "duration": 1, "fps": 30, "format": "png", "durration": 2}]}}"#,
+    )
+    .unwrap_err();
+    assert_eq!(reason, native.message);
 }
 
 #[wasm_bindgen_test]
@@ -160,10 +180,11 @@ fn plan_json_parse_errors_carry_line_and_column() {
         Request::from_json("{\n  \"composition\": {\"elements\": [\n    {,\n").unwrap_err();
     assert_eq!(
         text(&err, "message"),
-        framex_core::PlanError::from(native).to_string()
+        framex_core::PlanError::from(native.clone()).to_string()
     );
     assert_eq!(number(&err, "line"), 3.0);
     assert_eq!(number(&err, "column"), 6.0);
+    assert_eq!(text(&err, "reason"), native.message);
 }
 
 #[wasm_bindgen_test]
@@ -195,56 +216,89 @@ fn validate_lists_every_error_per_element() {
     assert_eq!(number(&err, "line"), 1.0);
 }
 
-#[wasm_bindgen_test]
-fn dedupe_key_matches_the_plan_and_cache_key() {
-    let element = get(&js(TWO_SAME), "composition.elements.0");
-    let input = js("{}");
-    Reflect::set(&input, &"element".into(), &element).unwrap();
-    let result = framex_wasm::dedupe_key(input).expect("keys");
-    let plan = native_plan(TWO_SAME).unwrap();
-    assert_eq!(text(&result, "cacheKey"), plan.assignments[0].cache_key);
-    assert_eq!(
-        text(&result, "canonical"),
-        "source=4:name;name=8:loop.mp4;start_us=1:0;duration_us=7:2000000;fps=4:30/1;format=3:png;transfer=4:none;"
-    );
-    let again = framex_wasm::cache_key(get(&result, "key")).expect("keys");
-    assert_eq!(again, plan.assignments[0].cache_key);
+/// `{"element": <element>, "source": <facts>}` as a JS object.
+fn element_input(element: &str, source: Option<&str>) -> JsValue {
+    let source = source.map_or(String::new(), |s| format!(r#", "source": {s}"#));
+    js(&format!(r#"{{"element": {element}{source}}}"#))
+}
 
-    // Rate 2 at 30 fps and rate 4 at 60 fps need the same 60 frames of the
-    // 15 fps source grid: one key, without a duration.
+#[wasm_bindgen_test]
+fn element_frames_match_the_plan_and_its_keys() {
+    let element = r#"{"id": "c", "src": "loop.mp4", "mediaStart": 1, "duration": 2, "fps": 30, "format": "png"}"#;
+    let result = framex_wasm::element_frames(element_input(element, None)).expect("frames");
+    let plan = native_plan(TWO_SAME).unwrap();
+    let c = &plan.elements[2];
+    assert_eq!(text(&result, "recipeKey"), c.recipe);
+    assert_eq!(
+        to_json(&get(&result, "frames")),
+        serde_json::to_value(&c.frames).unwrap()
+    );
+    assert_eq!(number(&result, "ticks"), 60.0);
+    assert_eq!(text(&result, "timeBase"), "1/30");
+    assert_eq!(text(&result, "assumedRate"), "30/1");
+    assert_eq!(
+        text(&result, "elementKey"),
+        framex_core::element_key(&c.recipe, &c.frames)
+    );
+
+    // Rate 2 at 30 fps and rate 4 at 60 fps show the same 60 frames of a
+    // 60 fps source (every other one): the same element key.
+    let source = r#"{"identity": {"kind": "name", "name": "x"}, "frameRate": "60/1"}"#;
     let key_of = |element: &str| {
         let result =
-            framex_wasm::dedupe_key(js(&format!(r#"{{"element": {element}}}"#))).expect("keys");
-        (text(&result, "cacheKey"), get(&result, "key"))
+            framex_wasm::element_frames(element_input(element, Some(source))).expect("frames");
+        (text(&result, "elementKey"), result)
     };
-    let (fast30, key) = key_of(
+    let (fast30, result) = key_of(
         r#"{"id": "a", "src": "x", "mediaStart": 0, "duration": 2, "fps": 30, "playbackRate": 2, "format": "png"}"#,
     );
     let (fast60, _) = key_of(
         r#"{"id": "b", "src": "x", "mediaStart": 0, "duration": 1, "fps": 60, "playbackRate": "4/1", "format": "png"}"#,
     );
     assert_eq!(fast30, fast60);
-    assert_eq!(text(&key, "fps"), "15/1");
-    assert_eq!(number(&key, "frames"), 60.0);
-    assert!(get(&key, "durationUs").is_undefined());
-    assert_eq!(framex_wasm::cache_key(key).expect("keys"), fast30);
+    assert_eq!(text(&result, "frames.0.step"), "4");
+    assert_eq!(text(&result, "timeBase"), "1/60");
 
-    let bad = js(
-        r#"{"element": {"id": "", "src": "x", "mediaStart": 0, "duration": 1, "fps": 30, "format": "png"}}"#,
+    let bad = element_input(
+        r#"{"id": "", "src": "x", "mediaStart": 0, "duration": 1, "fps": 30, "format": "png"}"#,
+        None,
     );
-    let err = framex_wasm::dedupe_key(bad).expect_err("refused");
+    let err = framex_wasm::element_frames(bad).expect_err("refused");
     assert_eq!(text(&err, "kind"), "invalid");
     assert_eq!(text(&err, "field"), "id");
 }
 
 #[wasm_bindgen_test]
-fn cache_key_refuses_a_malformed_key() {
-    let err = framex_wasm::cache_key(js(
-        r#"{"source": {"kind": "name", "name": "x"}, "startUs": 0, "durationUs": 1, "fps": 30, "format": "png"}"#,
+fn recipe_and_frame_keys_are_the_native_keys() {
+    let plan = native_plan(TWO_SAME).unwrap();
+    let source = &plan.sources[0];
+    let recipe = &source.recipes[0];
+    let input = js(&format!(
+        r#"{{"identity": {{"kind": "name", "name": "loop.mp4"}}, "timeBase": "{}",
+            "recipe": {{"format": "png", "alpha": false}}}}"#,
+        source.time_base
+    ));
+    let key = framex_wasm::recipe_key(input).expect("keys");
+    assert_eq!(key, recipe.key);
+
+    assert_eq!(
+        framex_wasm::frame_key(&key, JsValue::from_f64(30.0)).unwrap(),
+        framex_core::frame_key(&key, 30)
+    );
+    let big = BigInt::from(1_i64 << 60);
+    assert_eq!(
+        framex_wasm::frame_key(&key, big.into()).unwrap(),
+        framex_core::frame_key(&key, 1 << 60)
+    );
+
+    let err = framex_wasm::recipe_key(js(
+        r#"{"identity": {"kind": "name", "name": "x"}, "timeBase": "1/0", "recipe": {"format": "png", "alpha": false}}"#,
     ))
-    .expect_err("fps must be \"num/den\"");
-    assert_eq!(text(&err, "path"), "fps");
+    .expect_err("no time base 1/0");
+    assert_eq!(text(&err, "path"), "timeBase");
     assert!(err.dyn_ref::<js_sys::Error>().is_some());
+    let err = framex_wasm::frame_key(&key, JsValue::from_f64(0.5)).expect_err("pts is an integer");
+    assert_eq!(text(&err, "kind"), "parse");
 }
 
 #[wasm_bindgen_test]
@@ -254,7 +308,7 @@ fn fps_as_number_or_text_is_the_same_rate() {
     let a = framex_wasm::plan(js(as_text)).unwrap();
     let b = framex_wasm::plan(js(&as_number)).unwrap();
     assert_eq!(to_json(&a), to_json(&b));
-    assert_eq!(text(&a, "units.0.fps"), "30000/1001");
+    assert_eq!(text(&a, "elements.0.fps"), "30000/1001");
 }
 
 #[wasm_bindgen_test]
