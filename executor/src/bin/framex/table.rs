@@ -27,8 +27,8 @@ pub fn size(bytes: u64) -> String {
     }
 }
 
-/// An element's frames, 1-based as its files are numbered:
-/// "frames 1–60 ← source frames 0, 2, 4 … 118".
+/// The source frames an element shows, numbered from 1 as on the preview
+/// page and as frame files are: "1–60", "1–119 step 2", "30 held ×15".
 fn shown(e: &ElementPlan) -> String {
     let mut runs: Vec<String> = e
         .frames
@@ -36,11 +36,12 @@ fn shown(e: &ElementPlan) -> String {
         .take(3)
         .map(|r| {
             let step = r.step.to_string();
+            let (first, last) = (r.frame + 1, r.last_frame() + 1);
             match (r.ticks, step.as_str()) {
-                (1, _) => format!("{}", r.frame),
-                (_, "0") => format!("{} held ×{}", r.frame, r.ticks),
-                (_, "1") => format!("{}–{}", r.frame, r.last_frame()),
-                _ => format!("{}–{} step {step}", r.frame, r.last_frame()),
+                (1, _) => format!("{first}"),
+                (_, "0") => format!("{first} held ×{}", r.ticks),
+                (_, "1") => format!("{first}–{last}"),
+                _ => format!("{first}–{last} step {step}"),
             }
         })
         .collect();
@@ -93,8 +94,8 @@ pub fn plan_table(plan: &Plan) -> String {
             }
             let _ = writeln!(
                 out,
-                "  {kind}: {} distinct, {} cached",
-                count(recipe.distinct_frames, "frame", "frames"),
+                "  {kind}: {}, {} cached",
+                count(recipe.distinct_frames, "distinct frame", "distinct frames"),
                 recipe.cache_hits
             );
             for run in &recipe.runs {
@@ -102,7 +103,7 @@ pub fn plan_table(plan: &Plan) -> String {
                     out,
                     "    {:<4} from keyframe {:<6} decode {:>6}, make {:>6}  (leader {})",
                     run.id,
-                    run.keyframe,
+                    run.keyframe + 1,
                     run.decoded(),
                     run.make.count(),
                     terminal_safe(&run.leader)
@@ -112,7 +113,7 @@ pub fn plan_table(plan: &Plan) -> String {
     }
     let _ = writeln!(
         out,
-        "\n{:<24} {:<30} {:>7} {:>8}  source frames shown",
+        "\n{:<24} {:<30} {:>7} {:>8}  source frames shown (numbered from 1)",
         "element", "role", "frames", "distinct"
     );
     for e in &plan.elements {
