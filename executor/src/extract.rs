@@ -150,12 +150,12 @@ enum Event {
 }
 
 /// Runs `runs`, storing their frames in `store`; `on_frame` is told of each
-/// frame stored.
+/// frame stored (the index of its run in `runs`).
 pub fn extract(
     store: &Store,
     runs: &[RunWork],
     options: &ExtractOptions,
-    on_frame: &(dyn Fn() + Sync),
+    on_frame: &(dyn Fn(usize) + Sync),
 ) -> Extracted {
     let mut out = Extracted::default();
     let parts = parts(runs, options.decoders.max(1));
@@ -272,7 +272,7 @@ pub fn extract(
                 Event::Stored { part, pts, result } => {
                     match result {
                         Ok(blob) => {
-                            on_frame();
+                            on_frame(parts[part].run);
                             out.frames_encoded += 1;
                             out.bytes_encoded += blob.size;
                             stored[part].push((pts, blob));

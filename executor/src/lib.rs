@@ -19,6 +19,7 @@ pub mod decode;
 pub mod download;
 pub mod encode;
 pub mod error;
+pub mod events;
 pub mod extract;
 pub mod fanout;
 pub mod leftovers;

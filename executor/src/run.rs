@@ -12,6 +12,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use tokio_util::sync::CancellationToken;
 
 use crate::error::ExtractError;
+use crate::events::{Event, EventSink};
 use crate::extract::{extract, ExtractOptions, RunWork};
 use crate::fanout::{fill_element_dir, LinkSources};
 use crate::lookup::Stored;
@@ -54,6 +55,8 @@ pub struct RunOptions {
     pub max_cache_bytes: u64,
     /// Content identity directories and how remote sources are fetched.
     pub sources: SourceOptions,
+    /// Where progress events go, if anywhere.
+    pub events: Option<EventSink>,
 }
 
 impl RunOptions {
@@ -74,6 +77,13 @@ impl RunOptions {
             plan: PlanOptions::default(),
             max_cache_bytes: DEFAULT_MAX_CACHE_BYTES,
             sources: SourceOptions::default(),
+            events: None,
+        }
+    }
+
+    fn emit(&self, event: Event) {
+        if let Some(sink) = &self.events {
+            sink.send(&event);
         }
     }
 }
@@ -152,10 +162,31 @@ pub async fn run(options: &RunOptions) -> Result<Report, RunError> {
             cancel: options.cancel.clone(),
         },
     };
+    options.emit(Event::Started {
+        elements: prepared.composition.elements.len() as u64,
+        frames_requested: plan.totals.frames_requested,
+        frames_to_make: plan.totals.frames_to_make,
+        decode_runs: plan.totals.decode_runs,
+    });
     let extracted = {
-        let (store, runs, bar) = (store.clone(), runs, bar.clone());
+        let (store, runs, bar, events) = (store.clone(), runs, bar.clone(), options.events.clone());
         tokio::task::spawn_blocking(move || {
-            extract(&store, &runs, &extract_options, &|| bar.inc(1))
+            let done: Vec<std::sync::atomic::AtomicU64> = runs
+                .iter()
+                .map(|_| std::sync::atomic::AtomicU64::new(0))
+                .collect();
+            let on_frame = |run: usize| {
+                bar.inc(1);
+                if let Some(sink) = &events {
+                    let n = done[run].fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+                    sink.send(&Event::Run {
+                        run: runs[run].id.clone(),
+                        frames_done: n,
+                        frames_total: runs[run].make.len() as u64,
+                    });
+                }
+            };
+            extract(&store, &runs, &extract_options, &on_frame)
         })
         .await
         .map_err(|_| RunError::Setup("the extraction stage panicked".into()))?
@@ -219,12 +250,26 @@ pub async fn run(options: &RunOptions) -> Result<Report, RunError> {
                 entry.error = Some(err.to_string());
             }
         }
+        options.emit(Event::Element {
+            element_id: element.element_id.clone(),
+            status: entry.status,
+            frames: entry.frames,
+            error_kind: entry.error_kind.clone(),
+            error: entry.error.clone(),
+        });
         report.elements.insert(element.element_id.clone(), entry);
     }
     metrics.fresh_copies = links.fresh_copies;
     report.warnings = plan.warnings.clone();
     for (id, err) in prepared.element_errors() {
         let _ = std::fs::remove_dir_all(out_dir.join(&id));
+        options.emit(Event::Element {
+            element_id: id.clone(),
+            status: Status::Error,
+            frames: 0,
+            error_kind: Some(err.kind().to_string()),
+            error: Some(err.to_string()),
+        });
         report.elements.insert(
             id,
             ElementReport {
@@ -271,6 +316,10 @@ pub async fn run(options: &RunOptions) -> Result<Report, RunError> {
     report.metrics = metrics;
     write_report(&out_dir, &report)
         .map_err(|e| setup("cannot write report", &out_dir.join(REPORT_FILE), e))?;
+    options.emit(Event::Finished {
+        ok: report.all_ok(),
+        report: out_dir.join(REPORT_FILE).to_string_lossy().into_owned(),
+    });
     Ok(report)
 }
 

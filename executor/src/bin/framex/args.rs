@@ -86,6 +86,15 @@ pub enum Command {
         /// Print the report as JSON on stdout.
         #[arg(long)]
         json: bool,
+        /// Progress: `auto` (a bar on a terminal), `none`, or `json` (one JSON
+        /// event per line, for programs running framex: started, per decode
+        /// run, per element, finished).
+        #[arg(long, value_enum, default_value_t = ProgressMode::Auto)]
+        progress: ProgressMode,
+        /// Write `--progress json` events to this file instead of stdout
+        /// (`/dev/fd/3` for a descriptor the caller opened).
+        #[arg(long, value_name = "PATH")]
+        progress_file: Option<PathBuf>,
         #[command(flatten)]
         cache: CacheArgs,
         /// At most this many ffmpeg processes at once (default: a quarter of
@@ -122,6 +131,17 @@ pub enum Command {
         #[arg(long)]
         dir: Option<PathBuf>,
     },
+}
+
+/// How progress is shown.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ProgressMode {
+    /// A progress bar when stderr is a terminal.
+    Auto,
+    /// Nothing.
+    None,
+    /// JSON lines.
+    Json,
 }
 
 /// `framex cache …`

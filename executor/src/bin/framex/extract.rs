@@ -3,10 +3,11 @@
 use std::process::ExitCode;
 use std::time::Duration;
 
+use framex_executor::events::EventSink;
 use framex_executor::run::RunOptions;
 use framex_executor::Tools;
 
-use crate::args::Command;
+use crate::args::{Command, ProgressMode};
 use crate::table::report_summary;
 use crate::{cancel_on_ctrl_c, exit_code, run_or_explain};
 
@@ -21,6 +22,8 @@ pub async fn extract(
         composition,
         out,
         json,
+        progress: mode,
+        progress_file,
         cache,
         jobs,
         encoders,
@@ -38,7 +41,10 @@ pub async fn extract(
     options.encoders = encoders.unwrap_or(options.encoders).max(1);
     options.timeout = Duration::from_secs(timeout.max(1));
     options.cancel = cancel_on_ctrl_c();
-    options.progress = progress;
+    options.progress = progress && mode == ProgressMode::Auto;
+    if mode == ProgressMode::Json {
+        options.events = Some(json_events(progress_file.as_deref(), json)?);
+    }
     options.plan = planning.options();
     options.max_cache_bytes = max_cache_size;
     options.sources = sources.options();
@@ -53,4 +59,32 @@ pub async fn extract(
         eprint!("{}", report_summary(&report, Some(&out)));
     }
     Ok(exit_code(&report, &options.cancel))
+}
+
+/// A sink writing one JSON event per line to `file`, else to stdout (which
+/// `--json` needs for the report).
+fn json_events(file: Option<&std::path::Path>, json: bool) -> Result<EventSink, String> {
+    use std::io::Write;
+    let out: Box<dyn Write + Send> = match file {
+        Some(path) => Box::new(
+            std::fs::OpenOptions::new()
+                .append(true)
+                .create(true)
+                .open(path)
+                .map_err(|e| format!("cannot open {}: {e}", path.display()))?,
+        ),
+        None if json => {
+            return Err(
+                "--progress json and --json both write to stdout: give --progress-file PATH".into(),
+            )
+        }
+        None => Box::new(std::io::stdout()),
+    };
+    let out = std::sync::Mutex::new(out);
+    Ok(EventSink(std::sync::Arc::new(move |event| {
+        let mut line = serde_json::to_vec(event).expect("events serialize");
+        line.push(b'\n');
+        let mut out = out.lock().unwrap_or_else(|e| e.into_inner());
+        let _ = out.write_all(&line).and_then(|()| out.flush());
+    })))
 }
