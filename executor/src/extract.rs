@@ -22,7 +22,7 @@ use crate::encode::{encode, RawFrame};
 use crate::error::ExtractError;
 use crate::probe::Probe;
 use crate::process::Limits;
-use crate::store::{BlobRef, Store};
+use crate::store::{BlobRef, PendingBlob, Store};
 
 /// One decode run of the plan, ready to run.
 #[derive(Clone, Debug)]
@@ -141,7 +141,7 @@ enum Event {
     Stored {
         part: usize,
         pts: i64,
-        result: Result<BlobRef, ExtractError>,
+        result: Result<PendingBlob, ExtractError>,
     },
     Decoded {
         part: usize,
@@ -180,7 +180,8 @@ pub fn extract(
     drop(part_tx);
     // Per part: frames delivered (once decoded), stored so far, records.
     let mut delivered: Vec<Option<u64>> = vec![None; parts.len()];
-    let mut stored: Vec<Vec<(i64, BlobRef)>> = vec![Vec::new(); parts.len()];
+    let mut stored: Vec<Vec<(i64, PendingBlob)>> = (0..parts.len()).map(|_| Vec::new()).collect();
+    let mut published: Vec<Vec<(i64, BlobRef)>> = vec![Vec::new(); parts.len()];
     let mut failed: Vec<Option<ExtractError>> = vec![None; parts.len()];
     let mut appended = vec![false; parts.len()];
     std::thread::scope(|scope| {
@@ -194,7 +195,7 @@ pub fn extract(
                         .map_err(|detail| ExtractError::BadOutput { detail })
                         .and_then(|bytes| {
                             store
-                                .put_blob(&bytes, run.recipe.format.extension())
+                                .write_blob(&bytes, run.recipe.format.extension())
                                 .map_err(|e| {
                                     ExtractError::io("storing a frame in", store.root(), &e)
                                 })
@@ -271,11 +272,16 @@ pub fn extract(
             let part = match event {
                 Event::Stored { part, pts, result } => {
                     match result {
-                        Ok(blob) => {
+                        Ok(pending) => {
                             on_frame(parts[part].run);
                             out.frames_encoded += 1;
-                            out.bytes_encoded += blob.size;
-                            stored[part].push((pts, blob));
+                            out.bytes_encoded += pending.blob.size;
+                            if appended[part] {
+                                // Its part failed and is over: not published.
+                                pending.discard();
+                            } else {
+                                stored[part].push((pts, pending));
+                            }
                         }
                         Err(err) => {
                             failed[part].get_or_insert(err);
@@ -302,25 +308,23 @@ pub fn extract(
             };
             if done && !appended[part] {
                 appended[part] = true;
-                append(
-                    store,
-                    &runs[parts[part].run],
-                    &stored[part],
-                    &mut failed[part],
-                );
+                let pending = std::mem::take(&mut stored[part]);
+                published[part] =
+                    publish(store, &runs[parts[part].run], pending, &mut failed[part]);
             }
         }
     });
     // Parts that failed while decoding: keep the frames they did store.
-    for (part, records) in stored.iter().enumerate() {
+    for part in 0..parts.len() {
         if !appended[part] {
-            append(store, &runs[parts[part].run], records, &mut failed[part]);
+            let pending = std::mem::take(&mut stored[part]);
+            published[part] = publish(store, &runs[parts[part].run], pending, &mut failed[part]);
         }
     }
     for run in runs {
         out.runs.insert(run.id.clone(), Ok(()));
     }
-    for (part, records) in stored.into_iter().enumerate() {
+    for (part, records) in published.into_iter().enumerate() {
         let run = &runs[parts[part].run];
         out.made
             .entry(run.recipe_key.clone())
@@ -338,16 +342,29 @@ pub fn extract(
     out
 }
 
-/// Appends a part's records to its recipe's index; a failure to do so fails
-/// the part (its frames would not be found again).
-fn append(
+/// Publishes a part's blobs (one sync, then renames) and appends their
+/// records to its recipe's index; a failure fails the part (its frames
+/// would not be found again). Returns the records published.
+fn publish(
     store: &Store,
     run: &RunWork,
-    records: &[(i64, BlobRef)],
+    pending: Vec<(i64, PendingBlob)>,
     failed: &mut Option<ExtractError>,
-) {
-    if let Err(e) = store.append_index(&run.recipe_key, records) {
-        let path = store.index_path(&run.recipe_key);
-        failed.get_or_insert(ExtractError::io("appending to", path, &e));
+) -> Vec<(i64, BlobRef)> {
+    let records: Vec<(i64, BlobRef)> = pending
+        .iter()
+        .map(|(pts, p)| (*pts, p.blob.clone()))
+        .collect();
+    let blobs = pending.into_iter().map(|(_, p)| p).collect();
+    let result = store
+        .publish_blobs(blobs)
+        .and_then(|()| store.append_index(&run.recipe_key, &records));
+    match result {
+        Ok(()) => records,
+        Err(e) => {
+            let path = store.index_path(&run.recipe_key);
+            failed.get_or_insert(ExtractError::io("publishing frames to", path, &e));
+            Vec::new()
+        }
     }
 }

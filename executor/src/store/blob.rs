@@ -8,6 +8,24 @@ use serde::{Deserialize, Serialize};
 
 use super::Store;
 
+/// A blob written but not yet published: its temporary file (none when the
+/// blob existed already).
+#[derive(Debug)]
+pub struct PendingBlob {
+    /// The blob it will be.
+    pub blob: BlobRef,
+    tmp: Option<PathBuf>,
+}
+
+impl PendingBlob {
+    /// Removes the temporary file of a blob that will not be published.
+    pub fn discard(self) {
+        if let Some(tmp) = self.tmp {
+            let _ = fs::remove_file(tmp);
+        }
+    }
+}
+
 /// A stored frame: its digest (the name), size and file extension.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct BlobRef {
@@ -32,6 +50,17 @@ impl Store {
     /// Stores `bytes` (synced to disk before they are visible under their
     /// name). A blob that exists already is kept: it holds the same bytes.
     pub fn put_blob(&self, bytes: &[u8], ext: &str) -> io::Result<BlobRef> {
+        let pending = self.write_blob(bytes, ext)?;
+        let blob = pending.blob.clone();
+        self.publish_blobs(vec![pending])?;
+        Ok(blob)
+    }
+
+    /// Writes `bytes` to a temporary file (not yet synced, not yet under its
+    /// name): [`Store::publish_blobs`] makes a batch of them durable with
+    /// one filesystem sync and renames them into place. Nothing is written
+    /// when the blob exists already.
+    pub fn write_blob(&self, bytes: &[u8], ext: &str) -> io::Result<PendingBlob> {
         let blob = BlobRef {
             digest: blake3::hash(bytes).to_hex().to_string(),
             size: bytes.len() as u64,
@@ -39,23 +68,43 @@ impl Store {
         };
         let path = self.blob_path(&blob);
         if fs::symlink_metadata(&path).is_ok_and(|m| m.len() == blob.size && m.is_file()) {
-            return Ok(blob);
+            return Ok(PendingBlob { blob, tmp: None });
         }
         let tmp = self.temp_path();
-        let written = (|| {
-            let mut file = fs::File::create(&tmp)?;
-            file.write_all(bytes)?;
-            file.sync_data()?;
-            drop(file);
-            if let Some(dir) = path.parent() {
-                fs::create_dir_all(dir)?;
-            }
-            fs::rename(&tmp, &path)
-        })();
-        if written.is_err() {
+        let written = fs::File::create(&tmp).and_then(|mut file| file.write_all(bytes));
+        if let Err(err) = written {
             let _ = fs::remove_file(&tmp);
+            return Err(err);
         }
-        written.map(|()| blob)
+        Ok(PendingBlob {
+            blob,
+            tmp: Some(tmp),
+        })
+    }
+
+    /// Syncs the filesystem once (every pending blob's bytes reach the disk
+    /// together, far cheaper than a sync per file), then renames each blob
+    /// into place. Only then may index records name them.
+    pub fn publish_blobs(&self, pending: Vec<PendingBlob>) -> io::Result<()> {
+        if pending.iter().all(|p| p.tmp.is_none()) {
+            return Ok(());
+        }
+        let root = fs::File::open(self.tmp())?;
+        rustix::fs::syncfs(&root).map_err(io::Error::from)?;
+        let mut result = Ok(());
+        for p in pending {
+            let Some(tmp) = p.tmp else { continue };
+            let path = self.blob_path(&p.blob);
+            let renamed = path
+                .parent()
+                .map_or(Ok(()), fs::create_dir_all)
+                .and_then(|()| fs::rename(&tmp, &path));
+            if let Err(err) = renamed {
+                let _ = fs::remove_file(&tmp);
+                result = result.and(Err(err));
+            }
+        }
+        result
     }
 
     /// Whether the blob is there and its bytes hash to its name.

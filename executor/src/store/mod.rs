@@ -9,8 +9,9 @@
 //! probe/<digest>.json                     remembered ffprobe results
 //! downloads/                              remote sources
 //! ```
-//! Identical frames share one blob. A blob is written to `tmp/`, synced and
-//! renamed into place; only then is its index record appended (and synced)
+//! Identical frames share one blob. Blobs are written to `tmp/`, synced
+//! (a batch at once, with one `syncfs`) and renamed into place; only then
+//! are their index records appended (and synced)
 //! under an exclusive lock of the index file. Each record carries its own
 //! checksum: a torn or garbled record is ignored, never trusted. A record
 //! whose blob is missing or whose bytes no longer hash to its name is a miss
@@ -28,7 +29,7 @@ use std::path::{Path, PathBuf};
 
 use framex_core::CACHE_SCHEMA_VERSION;
 
-pub use blob::BlobRef;
+pub use blob::{BlobRef, PendingBlob};
 pub use gc::{GcReport, Stats};
 pub use index::Record;
 
