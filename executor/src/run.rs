@@ -343,9 +343,11 @@ pub struct PlanSettings {
 impl PlanSettings {
     /// The planning part of run options.
     pub fn of(options: &RunOptions) -> Self {
+        // Probes read little and decode nothing: several per core.
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
         Self {
             tools: options.tools.clone(),
-            jobs: options.jobs.max(1),
+            jobs: options.jobs.max(2 * cores),
             timeout: options.timeout,
             cancel: options.cancel.clone(),
             plan: options.plan.clone(),
