@@ -22,6 +22,9 @@ use crate::report::{ElementReport, Metrics, Report, Status, REPORT_FILE};
 use crate::store::Store;
 use crate::tools::Tools;
 
+/// The private store of a run without one: `<out>/.framex-tmp.<pid>`.
+const SCRATCH_MARKER: &str = "framex-tmp";
+
 /// Default store size cap: 2 GiB.
 pub const DEFAULT_MAX_CACHE_BYTES: u64 = 2 << 30;
 
@@ -120,9 +123,11 @@ pub async fn run(options: &RunOptions) -> Result<Report, RunError> {
         .map_err(|e| setup("cannot resolve output directory", &options.out_dir, e))?;
     // Element directories half-built by a run that was killed.
     crate::leftovers::sweep_dead_leftovers(&out_dir, crate::leftovers::BUILDING_MARKER, true);
+    // Private stores of `--no-cache` runs that were killed.
+    crate::leftovers::sweep_dead_leftovers(&out_dir, SCRATCH_MARKER, true);
     // Without a store of its own, a run keeps its frames in a private one
     // beside the element directories (hard links need one filesystem).
-    let scratch = out_dir.join(format!(".framex-tmp.{}", std::process::id()));
+    let scratch = out_dir.join(format!(".{SCRATCH_MARKER}.{}", std::process::id()));
     let store_root = options.cache_dir.clone().unwrap_or_else(|| scratch.clone());
     let store = Store::open(&store_root).map_err(|e| setup("cannot open store", &store_root, e))?;
     let guard = store
