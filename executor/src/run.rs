@@ -110,6 +110,8 @@ pub async fn run(options: &RunOptions) -> Result<Report, RunError> {
         .map_err(|e| setup("cannot resolve output directory", &options.out_dir, e))?;
     // Element directories half-built by a run that was killed.
     crate::fanout::sweep_dead_leftovers(&out_dir, crate::fanout::BUILDING_MARKER, true);
+    // And the private stores (below) of runs without a store that were killed.
+    crate::fanout::sweep_dead_leftovers(&out_dir, "framex-tmp", true);
     // Without a store of its own, a run keeps its frames in a private one
     // beside the element directories (hard links need one filesystem).
     let scratch = out_dir.join(format!(".framex-tmp.{}", std::process::id()));
