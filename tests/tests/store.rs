@@ -216,17 +216,57 @@ fn leftovers_of_dead_processes_are_swept() {
     assert_eq!(stats["partials"], 1, "{stats}");
     std::fs::remove_file(blob(&live)).unwrap();
 
+    // In the output directory: an element directory being built, and the
+    // private store of a run without a store (`--no-cache`), which holds
+    // every frame it made.
     let building = |pid: &str| -> PathBuf { out.join(format!(".e.framex-partial.{pid}")) };
+    let scratch = |pid: &str| -> PathBuf { out.join(format!(".framex-tmp.{pid}")) };
     for pid in [dead, live.as_str()] {
-        std::fs::create_dir_all(building(pid)).unwrap();
-        std::fs::write(building(pid).join("frame_000001.png"), b"x").unwrap();
+        for dir in [building(pid), scratch(pid)] {
+            std::fs::create_dir_all(&dir).unwrap();
+            std::fs::write(dir.join("frame_000001.png"), b"x").unwrap();
+        }
     }
     let c = composition(tmp.path(), "c.json", &[el("e", &cfr_clip(), 0.0, 0.2)]);
     let run = Extract::new(&c, &out, Some(&cache)).ok();
     run.assert_ok(&out, "e", 6, "png");
     assert!(!building(dead).exists(), "a dead run's element directory");
     assert!(building(&live).exists(), "a live run's element directory");
+    assert!(!scratch(dead).exists(), "a dead run's private store");
+    assert!(scratch(&live).exists(), "a live run's private store");
     assert_eq!(dir_names(&tmp_dir), Vec::<String>::new());
+}
+
+/// A run without a store killed mid-run leaves its private store in the
+/// output directory; the next run into that directory removes it.
+#[test]
+fn a_killed_run_without_a_store_leaves_nothing_for_long() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let c = composition(tmp.path(), "c.json", &[el("e", &cfr_clip(), 0.0, 3.0)]);
+    let mut child = Extract::new(&c, &out, None)
+        .with_args(&["--encoders", "1"])
+        .command()
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let scratch = out.join(format!(".framex-tmp.{}", child.id()));
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while blobs(&scratch).len() < 5 {
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "framex finished before it could be killed"
+        );
+        assert!(Instant::now() < deadline, "no frames made");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    assert!(scratch.exists());
+    let run = Extract::new(&c, &out, None).ok();
+    run.assert_ok(&out, "e", 90, "png");
+    assert_eq!(dir_names(&out), ["e", "framex-report.json"]);
 }
 
 fn dir_names(dir: &Path) -> Vec<String> {
