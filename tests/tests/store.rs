@@ -277,3 +277,43 @@ fn dir_names(dir: &Path) -> Vec<String> {
     names.sort();
     names
 }
+
+/// Identical frames share one blob. A blob damaged in place (same size,
+/// other bytes) is never linked again: not through its own index (the
+/// digest check on reading), and not when another source makes the same
+/// frame anew (the blob already there must hold the frame's bytes).
+#[test]
+fn a_damaged_blob_is_replaced_when_its_frame_is_made_again() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cache = tmp.path().join("cache");
+    // Two copies of one clip: two sources by path, the same frames.
+    let (a, b) = (tmp.path().join("a.mp4"), tmp.path().join("b.mp4"));
+    std::fs::copy(cfr_clip(), &a).unwrap();
+    std::fs::copy(cfr_clip(), &b).unwrap();
+    let first = composition(tmp.path(), "a.json", &[el("e", &a, 0.0, 0.2)]);
+    let out_a = tmp.path().join("out-a");
+    Extract::new(&first, &out_a, Some(&cache)).ok();
+    let made = frames(&out_a.join("e"));
+    let stored = blobs(&cache);
+    assert_eq!(stored.len(), 6);
+    // Flip a byte of one stored frame, in place.
+    let damaged = &stored[2];
+    let mut bytes = std::fs::read(damaged).unwrap();
+    bytes[100] ^= 0xff;
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(damaged)
+        .and_then(|mut f| std::io::Write::write_all(&mut f, &bytes))
+        .unwrap();
+
+    let second = composition(tmp.path(), "b.json", &[el("e", &b, 0.0, 0.2)]);
+    let out_b = tmp.path().join("out-b");
+    let run = Extract::new(&second, &out_b, Some(&cache)).ok();
+    assert_eq!(run.metric("framesExtracted"), 6);
+    assert_same_bytes(&frames(&out_b.join("e")), &made, "the frames made again");
+    // And the first source's index serves the repaired blob.
+    let again = Extract::new(&first, &tmp.path().join("out-a2"), Some(&cache)).ok();
+    assert_eq!(again.metric("framesExtracted"), 0, "{}", again.report);
+    assert_same_bytes(&frames(&tmp.path().join("out-a2/e")), &made, "served");
+    assert_eq!(assert_verifies(&cache), 12);
+}
