@@ -82,6 +82,30 @@ fn a_warm_run_makes_nothing_and_links_the_same_files() {
     }
 }
 
+/// 4 s of 640×360 at 30 fps (120 frames): long enough to kill a run in
+/// the middle.
+fn big_clip() -> PathBuf {
+    make_clip(
+        "big360.mp4",
+        &[
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc2=size=640x360:rate=30",
+            "-t",
+            "4",
+            "-pix_fmt",
+            "yuv420p",
+            "-c:v",
+            "libx264",
+            "-preset",
+            "ultrafast",
+            "-g",
+            "30",
+        ],
+    )
+}
+
 /// Processes whose command line mentions `needle`.
 fn processes_mentioning(needle: &str) -> Vec<u32> {
     let Ok(entries) = std::fs::read_dir("/proc") else {
@@ -102,25 +126,7 @@ fn processes_mentioning(needle: &str) -> Vec<u32> {
 /// the bytes of a run without a store.
 #[test]
 fn a_run_killed_mid_extraction_is_completed_by_a_rerun() {
-    let big = make_clip(
-        "big360.mp4",
-        &[
-            "-f",
-            "lavfi",
-            "-i",
-            "testsrc2=size=640x360:rate=30",
-            "-t",
-            "4",
-            "-pix_fmt",
-            "yuv420p",
-            "-c:v",
-            "libx264",
-            "-preset",
-            "ultrafast",
-            "-g",
-            "30",
-        ],
-    );
+    let big = big_clip();
     let tmp = tempfile::tempdir().unwrap();
     // A copy of its own, so its ffmpeg is told apart from other tests'.
     let clip = tmp.path().join("killed-clip.mp4");
@@ -243,7 +249,7 @@ fn leftovers_of_dead_processes_are_swept() {
 fn a_killed_run_without_a_store_leaves_nothing_for_long() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("out");
-    let c = composition(tmp.path(), "c.json", &[el("e", &cfr_clip(), 0.0, 3.0)]);
+    let c = composition(tmp.path(), "c.json", &[el("e", &big_clip(), 0.0, 4.0)]);
     let mut child = Extract::new(&c, &out, None)
         .with_args(&["--encoders", "1"])
         .command()
@@ -265,7 +271,7 @@ fn a_killed_run_without_a_store_leaves_nothing_for_long() {
     child.wait().unwrap();
     assert!(scratch.exists());
     let run = Extract::new(&c, &out, None).ok();
-    run.assert_ok(&out, "e", 90, "png");
+    run.assert_ok(&out, "e", 120, "png");
     assert_eq!(dir_names(&out), ["e", "framex-report.json"]);
 }
 
