@@ -347,6 +347,7 @@ pub fn error_text(message: &str, errors: Option<&serde_json::Value>) -> String {
     }
 }
 
+pub mod check;
 pub mod clips;
 pub mod framenum;
 pub mod oracle;

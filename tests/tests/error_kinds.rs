@@ -1,102 +1,68 @@
 //! Every per-element error has a stable `errorKind` and `retryable` in the
-//! report; transient ffmpeg failures are retried once per unit (not per
-//! follower) after wiping the partial output; ffprobe is bounded by
-//! `--timeout`. Real ffmpeg behind fake ones: shell scripts given as
-//! `FRAMEX_FFMPEG` / `FRAMEX_FFPROBE` that count their calls in a file.
+//! report; a decode run that fails transiently is retried once (not once
+//! per element sharing it), for the frames it had not yet delivered; ffprobe
+//! is bounded by `--timeout`. Real ffmpeg behind fake ones: shell scripts
+//! given as `FRAMEX_FFMPEG` / `FRAMEX_FFPROBE` that count their calls.
 
-use std::ffi::OsStr;
-use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use framex_tests::{cfr_clip, element, extract_json, frames_in, write_composition, ExtractRun};
+use framex_tests::cfr_clip;
+use framex_tests::check::{
+    assert_same_bytes, assert_verifies, cache_stats, calls, composition, el, fake_tool, frames,
+    real_tool, Extract,
+};
+use framex_tests::ExtractRun;
 
-/// The real ffmpeg or ffprobe on PATH.
-fn real(tool: &str) -> PathBuf {
-    let out = std::process::Command::new("sh")
-        .args(["-c", &format!("command -v {tool}")])
-        .output()
-        .unwrap();
-    let path = String::from_utf8(out.stdout).unwrap().trim().to_string();
-    assert!(
-        !path.is_empty(),
-        "{tool} is on PATH (scripts/test.sh installs it)"
-    );
-    PathBuf::from(path)
-}
-
-/// Writes an executable shell script `name` in `dir` that first appends a
-/// line to `dir/calls`, then runs `body`.
-fn fake(dir: &Path, name: &str, body: &str) -> PathBuf {
-    let path = dir.join(name);
-    let script = format!(
-        "#!/bin/sh\necho call >> '{}/calls'\n{body}\n",
-        dir.display()
-    );
-    std::fs::write(&path, script).unwrap();
-    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
-    path
-}
-
-fn calls(dir: &Path) -> usize {
-    std::fs::read_to_string(dir.join("calls"))
-        .map(|t| t.lines().count())
-        .unwrap_or(0)
-}
-
-/// A composition of three elements on one clip that make one unit: a
-/// leader, its duplicate and an overlapping trim (a superset member).
-fn one_unit(dir: &Path) -> PathBuf {
+/// Three elements on one clip whose frames one decode run makes: a leader,
+/// its duplicate and an overlapping trim that shares the run.
+fn one_run(dir: &Path) -> PathBuf {
     let clip = cfr_clip();
-    let src = clip.to_str().unwrap();
-    let path = dir.join("composition.json");
-    write_composition(
-        &path,
+    composition(
+        dir,
+        "composition.json",
         &[
-            element("lead", src, 0.0, 1.0, ""),
-            element("dup", src, 0.0, 1.0, ""),
-            element("member", src, 0.5, 1.0, ""),
+            el("lead", &clip, 0.0, 1.0),
+            el("dup", &clip, 0.0, 1.0),
+            el("member", &clip, 0.5, 1.0),
         ],
-    );
-    path
-}
-
-fn run_with_ffmpeg(dir: &Path, composition: &Path, ffmpeg: &Path, out: &str) -> ExtractRun {
-    let cache = dir.join("cache");
-    extract_json(
-        composition,
-        &dir.join(out),
-        &["--cache-dir", cache.to_str().unwrap()],
-        &[("FRAMEX_FFMPEG", ffmpeg.as_os_str())],
     )
 }
 
+/// Runs `composition` with `ffmpeg`, one decoder (one ffmpeg per run), and
+/// a store in `dir/cache`.
+fn run_with_ffmpeg(dir: &Path, composition: &Path, ffmpeg: &Path, out: &str) -> ExtractRun {
+    Extract::new(composition, &dir.join(out), Some(&dir.join("cache")))
+        .with_args(&["--jobs", "1"])
+        .with_env("FRAMEX_FFMPEG", ffmpeg)
+        .run()
+}
+
 #[test]
-fn a_transient_failure_is_retried_once_for_the_unit_in_a_wiped_directory() {
+fn a_transient_failure_is_retried_once_for_the_frames_not_yet_made() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    // The first call leaves junk where the frames go (an extra frame that
-    // would fail the frame count if it survived) and fails as ffmpeg does
-    // when it cannot get memory; later calls are the real ffmpeg.
-    let ffmpeg = fake(
+    // The first call hands over ten whole 320×240 RGB frames, then fails as
+    // ffmpeg does when it cannot get memory; later calls are the real
+    // ffmpeg.
+    let frame_bytes = 320 * 240 * 3;
+    let ffmpeg = fake_tool(
         d,
         "ffmpeg",
         &format!(
             r#"if [ ! -e '{d}/failed-once' ]; then
   : > '{d}/failed-once'
-  for last; do :; done
-  out="$(dirname "$last")"
-  echo junk > "$out/frame_000001.png"
-  echo junk > "$out/frame_999999.png"
+  '{real}' "$@" | head -c {bytes}
   echo "Error while filtering: Resource temporarily unavailable" >&2
   exit 1
 fi
 exec '{real}' "$@""#,
             d = d.display(),
-            real = real("ffmpeg").display()
+            real = real_tool("ffmpeg").display(),
+            bytes = 10 * frame_bytes,
         ),
     );
-    let composition = one_unit(d);
+    let composition = one_run(d);
     let run = run_with_ffmpeg(d, &composition, &ffmpeg, "out");
     assert_eq!(run.code, 0, "{}\n{}", run.report, run.stderr);
     assert_eq!(
@@ -106,66 +72,79 @@ exec '{real}' "$@""#,
     );
     assert_eq!(run.metric("retries"), 1);
     assert_eq!(run.metric("ffmpegRuns"), 2);
-    for id in ["lead", "dup", "member"] {
-        assert_eq!(run.element(id)["status"], "ok", "{id}: {}", run.report);
-    }
-    // The frames are the real ones: equal to a run with the real ffmpeg.
-    let plain = extract_json(
-        &composition,
-        &d.join("plain"),
-        &["--no-cache"],
-        &[("FRAMEX_FFMPEG", real("ffmpeg").as_os_str())],
+    assert_eq!(run.metric("distinctFrames"), 45);
+    assert_eq!(
+        run.metric("framesExtracted"),
+        45,
+        "the ten frames of the first attempt are not made again"
     );
-    assert_eq!(plain.code, 0, "{}", plain.stderr);
     for id in ["lead", "dup", "member"] {
-        assert_eq!(
-            frames_in(&d.join("out").join(id)),
-            frames_in(&d.join("plain").join(id)),
-            "{id}"
+        run.assert_ok(&d.join("out"), id, 30, "png");
+    }
+    // The frames are the real ones: a run with the real ffmpeg's bytes.
+    let plain = Extract::new(&composition, &d.join("plain"), None).ok();
+    assert_eq!(plain.metric("retries"), 0);
+    for id in ["lead", "dup", "member"] {
+        assert_same_bytes(
+            &frames(&d.join("out").join(id)),
+            &frames(&d.join("plain").join(id)),
+            id,
         );
     }
-    assert_eq!(frames_in(&d.join("out/lead")).len(), 30);
-    // Nothing half-done is left in the cache's work area.
-    let partials = std::fs::read_dir(d.join("cache/tmp")).unwrap().count();
-    assert_eq!(partials, 0, "the failed attempt's partial was removed");
+    // Nothing half-done is left in the store, and what is there is whole.
+    assert_eq!(cache_stats(&d.join("cache"))["partials"], 0);
+    assert_eq!(assert_verifies(&d.join("cache")), 45);
 }
 
+/// Each attempt hands over ten frames, then fails transiently: two attempts
+/// in all, every element fails as transient, and the ten frames the first
+/// attempt made are kept (the retry skips them), so a rerun makes only the
+/// other 35.
 #[test]
-fn a_failure_that_stays_transient_ends_after_exactly_two_attempts() {
+fn a_failure_that_stays_transient_ends_after_two_attempts_and_keeps_what_it_made() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let ffmpeg = fake(
+    let ffmpeg = fake_tool(
         d,
         "ffmpeg",
-        "echo 'av_malloc: Cannot allocate memory' >&2\nexit 1",
+        &format!(
+            r#"'{real}' "$@" | head -c {bytes}
+echo 'av_malloc: Cannot allocate memory' >&2
+exit 1"#,
+            real = real_tool("ffmpeg").display(),
+            bytes = 10 * 320 * 240 * 3,
+        ),
     );
-    let composition = one_unit(d);
+    let composition = one_run(d);
     let run = run_with_ffmpeg(d, &composition, &ffmpeg, "out");
     assert_eq!(run.code, 1, "{}", run.stderr);
-    assert_eq!(calls(d), 2, "two attempts in all, however many followers");
+    assert_eq!(calls(d), 2, "two attempts in all, however many elements");
     assert_eq!(run.metric("retries"), 1);
+    assert_eq!(run.metric("framesExtracted"), 10, "{}", run.report);
     for id in ["lead", "dup", "member"] {
-        let e = run.element(id);
-        assert_eq!(e["status"], "error");
-        assert_eq!(e["errorKind"], "ffmpeg_transient", "{id}: {e}");
-        assert_eq!(e["retryable"], true);
-        assert!(!d.join("out").join(id).exists(), "no directory for {id}");
+        run.assert_failed(&d.join("out"), id, "ffmpeg_transient", true);
     }
-    let message = run.element("dup")["error"].as_str().unwrap();
+    let message = run.error("dup");
     assert!(
         message.starts_with("[shared extraction, leader lead] ffmpeg failed transiently"),
         "{message}"
     );
     assert!(message.contains("Cannot allocate memory"), "{message}");
+    assert_eq!(assert_verifies(&d.join("cache")), 10);
+
+    let rerun = run_with_ffmpeg(d, &composition, &real_tool("ffmpeg"), "rerun");
+    assert_eq!(rerun.code, 0, "{}", rerun.stderr);
+    assert_eq!(rerun.metric("cacheHits"), 10);
+    assert_eq!(rerun.metric("framesExtracted"), 35);
 }
 
 #[test]
 fn killed_by_sigkill_is_transient_and_a_crash_is_not() {
-    let real_ffmpeg = real("ffmpeg");
+    let real_ffmpeg = real_tool("ffmpeg");
     // SIGKILL (what the OOM killer sends) the first time: retried, succeeds.
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let ffmpeg = fake(
+    let ffmpeg = fake_tool(
         d,
         "ffmpeg",
         &format!(
@@ -174,24 +153,24 @@ fn killed_by_sigkill_is_transient_and_a_crash_is_not() {
             d = d.display()
         ),
     );
-    let run = run_with_ffmpeg(d, &one_unit(d), &ffmpeg, "out");
+    let run = run_with_ffmpeg(d, &one_run(d), &ffmpeg, "out");
     assert_eq!(run.code, 0, "{}\n{}", run.report, run.stderr);
     assert_eq!((calls(d), run.metric("retries")), (2, 1));
+    assert_eq!(run.metric("framesExtracted"), 45);
 
     // SIGSEGV: a crash on this input would recur; not retried, not retryable.
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let ffmpeg = fake(d, "ffmpeg", "kill -SEGV $$");
-    let run = run_with_ffmpeg(d, &one_unit(d), &ffmpeg, "out");
+    let ffmpeg = fake_tool(d, "ffmpeg", "kill -SEGV $$");
+    let run = run_with_ffmpeg(d, &one_run(d), &ffmpeg, "out");
     assert_eq!(run.code, 1);
     assert_eq!((calls(d), run.metric("retries")), (1, 0));
-    let lead = run.element("lead");
-    assert_eq!(lead["errorKind"], "ffmpeg_failed", "{lead}");
-    assert_eq!(lead["retryable"], false);
-    assert!(lead["error"]
-        .as_str()
-        .unwrap()
-        .contains("killed by signal 11"));
+    run.assert_failed(&d.join("out"), "lead", "ffmpeg_failed", false);
+    assert!(
+        run.error("lead").contains("killed by signal 11"),
+        "{}",
+        run.error("lead")
+    );
 }
 
 #[test]
@@ -199,97 +178,63 @@ fn every_per_element_error_has_a_stable_kind_and_the_others_still_run() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let clip = cfr_clip();
-    let src = clip.to_str().unwrap();
     std::fs::write(d.join("notes.mp4"), "not a video at all").unwrap();
-    let composition = d.join("composition.json");
-    write_composition(
-        &composition,
+    let composition = composition(
+        d,
+        "composition.json",
         &[
-            element("ok", src, 0.0, 0.5, ""),
+            el("ok", &clip, 0.0, 0.5),
             // The clip is 3 s long: past its end is no error, the element
             // shows the last frame, with a warning.
-            element("past-end", src, 3.5, 1.0, ""),
-            element("missing", "nowhere.mp4", 0.0, 1.0, ""),
-            element("not-video", "notes.mp4", 0.0, 1.0, ""),
+            el("past-end", &clip, 3.5, 1.0),
+            el("missing", &d.join("nowhere.mp4"), 0.0, 1.0),
+            el("not-video", &d.join("notes.mp4"), 0.0, 1.0),
         ],
     );
-    let cache = d.join("cache");
-    let run = extract_json(
-        &composition,
-        &d.join("out"),
-        &["--cache-dir", cache.to_str().unwrap()],
-        &[],
-    );
+    let out = d.join("out");
+    let run = Extract::new(&composition, &out, Some(&d.join("cache"))).run();
     assert_eq!(run.code, 1, "some elements failed: {}", run.stderr);
-    assert_eq!(run.element("ok")["status"], "ok");
-    assert_eq!(run.element("ok")["frames"], 15);
-    assert_eq!(run.element("past-end")["status"], "ok");
-    assert_eq!(run.element("past-end")["frames"], 30);
+    run.assert_ok(&out, "ok", 15, "png");
+    run.assert_ok(&out, "past-end", 30, "png");
     let warnings = &run.report["warnings"];
     assert_eq!(warnings[0]["elementId"], "past-end", "{warnings}");
-    for (id, kind) in [
-        ("missing", "source_missing"),
-        ("not-video", "invalid_media"),
-    ] {
-        let e = run.element(id);
-        assert_eq!(e["status"], "error", "{id}");
-        assert_eq!(e["errorKind"], kind, "{id}: {e}");
-        assert_eq!(e["retryable"], false, "{id}");
-    }
+    run.assert_failed(&out, "missing", "source_missing", false);
+    run.assert_failed(&out, "not-video", "invalid_media", false);
 
     // ffmpeg that is not there, and ffmpeg that writes nothing.
-    let ffmpeg_less = extract_json(
-        &composition,
-        &d.join("out2"),
-        &["--no-cache"],
-        &[("FRAMEX_FFMPEG", OsStr::new("/nonexistent/ffmpeg"))],
-    );
-    assert_eq!(ffmpeg_less.element("ok")["errorKind"], "ffmpeg_unavailable");
-    let silent = fake(d, "ffmpeg", "exit 0");
-    let zero = extract_json(
-        &composition,
-        &d.join("out3"),
-        &["--no-cache"],
-        &[("FRAMEX_FFMPEG", silent.as_os_str())],
-    );
-    let ok = zero.element("ok");
-    assert_eq!(ok["errorKind"], "zero_output", "{ok}");
-    assert_eq!(ok["retryable"], false);
+    let ffmpeg_less = Extract::new(&composition, &d.join("out2"), None)
+        .with_env("FRAMEX_FFMPEG", "/nonexistent/ffmpeg")
+        .run();
+    ffmpeg_less.assert_failed(&d.join("out2"), "ok", "ffmpeg_unavailable", false);
+    let silent = fake_tool(d, "ffmpeg", "exit 0");
+    let zero = Extract::new(&composition, &d.join("out3"), None)
+        .with_env("FRAMEX_FFMPEG", &silent)
+        .run();
+    zero.assert_failed(&d.join("out3"), "ok", "zero_output", false);
 }
 
 #[test]
 fn ffprobe_is_killed_at_the_timeout() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let ffprobe = fake(d, "ffprobe", "exec sleep 60");
-    let clip = cfr_clip();
-    let composition = d.join("composition.json");
-    write_composition(
-        &composition,
-        &[element("e", clip.to_str().unwrap(), 0.0, 1.0, "")],
-    );
+    let ffprobe = fake_tool(d, "ffprobe", "exec sleep 60");
+    let composition = composition(d, "composition.json", &[el("e", &cfr_clip(), 0.0, 1.0)]);
     let started = Instant::now();
-    let run = extract_json(
-        &composition,
-        &d.join("out"),
-        &["--no-cache", "--timeout", "1"],
-        &[("FRAMEX_FFPROBE", ffprobe.as_os_str())],
-    );
+    let run = Extract::new(&composition, &d.join("out"), None)
+        .with_args(&["--timeout", "1"])
+        .with_env("FRAMEX_FFPROBE", &ffprobe)
+        .run();
     assert!(
         started.elapsed() < Duration::from_secs(20),
         "took {:?}",
         started.elapsed()
     );
     assert_eq!(run.code, 1, "{}", run.stderr);
-    let e = run.element("e");
-    assert_eq!(e["errorKind"], "ffmpeg_timeout", "{e}");
-    assert_eq!(e["retryable"], true);
+    run.assert_failed(&d.join("out"), "e", "ffmpeg_timeout", true);
     assert!(
-        e["error"]
-            .as_str()
-            .unwrap()
-            .starts_with("ffprobe timed out after 1 s"),
-        "{e}"
+        run.error("e").starts_with("ffprobe timed out after 1 s"),
+        "{}",
+        run.error("e")
     );
     assert_eq!(calls(d), 1, "a timeout is not retried within the run");
 }

@@ -1,188 +1,111 @@
-//! Timeline semantics end to end, with real ffmpeg on clips made here: a loop
-//! is extracted once and linked over its slot, a playback rate is a source
-//! grid shared with plain elements on that grid, slots that outlast their
-//! source hold its true last frame, and a slot starting past the end shows
-//! only that frame (with a warning, not an error).
+//! Timeline semantics end to end, with real ffmpeg on clips made here: a
+//! loop's frames are made once and linked over its slot, a playback rate
+//! shares its frames with a plain element showing the same ones, slots that
+//! outlast their source hold its true last frame (as plain ffmpeg decodes
+//! it), a slot starting past the end shows only that frame (with a warning,
+//! not an error), and a trim holds its own last frame. Which frame each
+//! tick shows comes from the oracle (`framex_tests::oracle`).
 
 use std::collections::BTreeSet;
-use std::os::unix::fs::MetadataExt;
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 
-use framex_tests::{cfr_clip, framex_bin};
-use serde_json::Value;
+use framex_tests::cfr_clip;
+use framex_tests::check::{
+    assert_frame_inodes, composition, el, expected, frames, inodes, png_pixels, true_last_frame,
+    with, Extract, Frame,
+};
+use framex_tests::oracle::probe_frames;
+use serde_json::{json, Value};
 
-/// One frame of an element's directory: name, bytes, inode.
-type Frame = (String, Vec<u8>, u64);
+/// Runs `elements` with a store in `dir/cache`; must succeed.
+fn extract(dir: &Path, name: &str, elements: &[Value]) -> framex_tests::ExtractRun {
+    let c = composition(dir, &format!("{name}.json"), elements);
+    Extract::new(&c, &dir.join(name), Some(&dir.join("cache"))).ok()
+}
 
-/// Writes a composition of `elements` (JSON objects without `src`, which is
-/// set to `clip`) next to a link to `clip`; returns its path.
-fn composition(dir: &Path, clip: &Path, elements: &[Value]) -> PathBuf {
-    let name = clip.file_name().unwrap();
-    let src = dir.join(name);
-    if !src.exists() {
-        std::os::unix::fs::symlink(clip, &src).unwrap();
-    }
-    let elements: Vec<Value> = elements
+/// The oracle's frames of `elements` on `clip`, by id.
+fn shown<'a>(clip: &Path, elements: &'a [Value]) -> Vec<(&'a str, Vec<usize>)> {
+    let times = probe_frames(clip);
+    elements
         .iter()
-        .map(|e| {
-            let mut e = e.clone();
-            e["src"] = Value::String(name.to_string_lossy().into_owned());
-            e
-        })
-        .collect();
-    let path = dir.join("composition.json");
-    let text = serde_json::json!({ "elements": elements }).to_string();
-    std::fs::write(&path, text).unwrap();
-    path
+        .map(|e| (e["id"].as_str().unwrap(), expected(&times, e)))
+        .collect()
 }
 
-/// Runs `framex extract` with a cache of its own in `dir`; asserts exit 0
-/// and returns the report.
-fn extract(composition: &Path, out: &Path) -> Value {
-    let cache = composition.parent().unwrap().join("cache");
-    let output = Command::new(framex_bin())
-        .args(["--quiet", "extract"])
-        .arg(composition)
-        .arg("--out")
-        .arg(out)
-        .arg("--cache-dir")
-        .arg(&cache)
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "framex failed ({}): {}",
-        output.status,
-        String::from_utf8_lossy(&output.stderr)
-    );
-    serde_json::from_slice(&std::fs::read(out.join("framex-report.json")).unwrap()).unwrap()
-}
-
-/// The frames of an element's directory, in order.
-fn frames(dir: &Path) -> Vec<Frame> {
-    let mut frames: Vec<Frame> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| {
-            let e = e.unwrap();
-            let name = e.file_name().to_string_lossy().into_owned();
-            let bytes = std::fs::read(e.path()).unwrap();
-            (name, bytes, e.metadata().unwrap().ino())
-        })
-        .collect();
-    frames.sort();
-    frames
-}
-
-fn inodes(frames: &[Frame]) -> BTreeSet<u64> {
-    frames.iter().map(|f| f.2).collect()
-}
-
-/// The source's true last frame, extracted on its own by plain ffmpeg: seek
-/// near the end, decode to the end, keep the last image written.
-fn true_last_frame(clip: &Path, dir: &Path) -> Vec<u8> {
-    let path = dir.join("true-last.png");
-    let output = Command::new("ffmpeg")
-        .args(["-nostdin", "-v", "error", "-y", "-sseof", "-0.5", "-i"])
-        .arg(clip)
-        .args(["-vf", "format=rgb24", "-update", "1"])
-        .args(["-c:v", "png", "-compression_level", "1"])
-        .arg(&path)
-        .output()
-        .unwrap();
-    assert!(output.status.success(), "{:?}", output);
-    std::fs::read(path).unwrap()
+fn distinct(frames: &[Frame]) -> usize {
+    inodes(frames).into_iter().collect::<BTreeSet<_>>().len()
 }
 
 #[test]
-fn a_loop_is_extracted_once_and_linked_over_its_slot() {
+fn a_loop_is_made_once_and_linked_over_its_slot() {
     let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let clip = cfr_clip();
     // One second from 0.5 s at 30 fps is a cycle of 30 frames; two slots of
     // 2.5 s and 1.5 s loop it.
-    let c = composition(
-        dir.path(),
-        &cfr_clip(),
-        &[
-            serde_json::json!({"id": "loop", "mediaStart": 0.5, "mediaDuration": 1, "duration": 2.5,
-                "fps": 30, "loop": true, "format": "png"}),
-            serde_json::json!({"id": "loop-again", "mediaStart": 0.5, "mediaDuration": 1, "duration": 1.5,
-                "fps": 30, "loop": true, "format": "png"}),
-        ],
-    );
-    let out = dir.path().join("out");
-    let report = extract(&c, &out);
-    assert_eq!(report["metrics"]["ffmpegRuns"], 1, "{report:#}");
-    assert_eq!(report["metrics"]["framesExtracted"], 30);
-    assert_eq!(report["metrics"]["dedupeHits"], 1);
-    assert_eq!(report["elements"]["loop"]["frames"], 75);
-    assert_eq!(report["elements"]["loop-again"]["frames"], 45);
-    let looped = frames(&out.join("loop"));
-    assert_eq!(looped.len(), 75);
+    let cycle = json!({"loop": true, "mediaDuration": 1});
+    let elements = [
+        with(el("loop", &clip, 0.5, 2.5), cycle.clone()),
+        with(el("loop-again", &clip, 0.5, 1.5), cycle),
+    ];
+    let run = extract(d, "out", &elements);
+    assert_eq!(run.metric("decodeRuns"), 1, "{}", run.report);
+    assert_eq!(run.metric("framesExtracted"), 30);
+    assert_eq!(run.metric("framesRequested"), 120);
+    assert_eq!(run.metric("dedupeHits"), 90);
+    run.assert_ok(&d.join("out"), "loop", 75, "png");
+    run.assert_ok(&d.join("out"), "loop-again", 45, "png");
+    let shown = shown(&clip, &elements);
+    assert_eq!(shown[0].1[..30], (15..45).collect::<Vec<_>>());
+    assert_frame_inodes(&d.join("out"), &shown);
+    let looped = frames(&d.join("out/loop"));
     for j in 0..45 {
         assert_eq!(
-            looped[j].2,
-            looped[j + 30].2,
-            "frames {j} and {} are one file",
+            looped[j].ino,
+            looped[j + 30].ino,
+            "ticks {j} and {}",
             j + 30
         );
     }
-    assert_eq!(inodes(&looped).len(), 30);
-    let again = frames(&out.join("loop-again"));
-    assert_eq!(again.len(), 45);
-    assert!(
-        again.iter().zip(&looped).all(|(a, b)| a.2 == b.2),
-        "one cycle for both"
-    );
+    assert_eq!(distinct(&looped), 30);
+    let again = frames(&d.join("out/loop-again"));
+    assert_eq!(inodes(&again), inodes(&looped)[..45], "one cycle for both");
 
-    // The cycle is the trim's frames: the same bytes as a plain element over it.
-    let plain_dir = dir.path().join("plain");
+    // The cycle is the trim's frames: the bytes of a plain element over it.
+    let plain_dir = d.join("plain");
     std::fs::create_dir_all(&plain_dir).unwrap();
-    let c = composition(
-        &plain_dir,
-        &cfr_clip(),
-        &[
-            serde_json::json!({"id": "plain", "mediaStart": 0.5, "duration": 1, "fps": 30, "format": "png"}),
-        ],
-    );
-    extract(&c, &plain_dir.join("out"));
-    let plain = frames(&plain_dir.join("out").join("plain"));
+    let c = composition(&plain_dir, "plain.json", &[el("plain", &clip, 0.5, 1.0)]);
+    Extract::new(&c, &plain_dir.join("out"), None).ok();
+    let plain = frames(&plain_dir.join("out/plain"));
     assert_eq!(plain.len(), 30);
     for (j, frame) in looped.iter().enumerate() {
-        assert!(
-            frame.1 == plain[j % 30].1,
-            "loop frame {j} is plain frame {}",
-            j % 30
-        );
+        assert!(frame.bytes == plain[j % 30].bytes, "loop tick {j}");
     }
 }
 
 #[test]
 fn rate_two_at_30_fps_is_rate_one_at_15_fps() {
     let dir = tempfile::tempdir().unwrap();
-    let fast = serde_json::json!({"id": "fast", "mediaStart": 0.5, "duration": 1, "fps": 30,
-        "playbackRate": 2, "format": "png"});
-    let slow = serde_json::json!({"id": "slow", "mediaStart": 0.5, "duration": 2, "fps": 15, "format": "png"});
-    let c = composition(dir.path(), &cfr_clip(), &[fast.clone(), slow]);
-    let out = dir.path().join("out");
-    let report = extract(&c, &out);
-    assert_eq!(report["metrics"]["ffmpegRuns"], 1, "one unit: {report:#}");
-    assert_eq!(
-        report["elements"]["fast"]["unit"],
-        report["elements"]["slow"]["unit"]
-    );
-    let (f, s) = (frames(&out.join("fast")), frames(&out.join("slow")));
+    let d = dir.path();
+    let clip = cfr_clip();
+    let fast = with(el("fast", &clip, 0.5, 1.0), json!({"playbackRate": 2}));
+    let slow = with(el("slow", &clip, 0.5, 2.0), json!({"fps": 15}));
+    let run = extract(d, "out", &[fast.clone(), slow]);
+    assert_eq!(run.role("slow"), "duplicate of fast", "{}", run.report);
+    assert_eq!(run.metric("framesExtracted"), 30);
+    let (f, s) = (frames(&d.join("out/fast")), frames(&d.join("out/slow")));
     assert_eq!((f.len(), s.len()), (30, 30));
-    assert!(f.iter().zip(&s).all(|(a, b)| a.1 == b.1), "same bytes");
+    assert_eq!(inodes(&f), inodes(&s), "one set of files");
 
     // Alone, with nothing to share, the rate-2 element has the same bytes.
-    let alone = dir.path().join("alone");
+    let alone = d.join("alone");
     std::fs::create_dir_all(&alone).unwrap();
-    let c = composition(&alone, &cfr_clip(), &[fast]);
-    extract(&c, &alone.join("out"));
-    let f = frames(&alone.join("out").join("fast"));
-    assert_eq!(f.len(), 30);
+    let c = composition(&alone, "fast.json", &[fast]);
+    Extract::new(&c, &alone.join("out"), None).ok();
+    let a = frames(&alone.join("out/fast"));
+    assert_eq!(a.len(), 30);
     assert!(
-        f.iter().zip(&s).all(|(a, b)| a.1 == b.1),
+        a.iter().zip(&s).all(|(a, b)| a.bytes == b.bytes),
         "same bytes alone"
     );
 }
@@ -190,137 +113,155 @@ fn rate_two_at_30_fps_is_rate_one_at_15_fps() {
 #[test]
 fn frames_past_the_end_hold_the_true_last_frame() {
     let dir = tempfile::tempdir().unwrap();
-    let clip = cfr_clip(); // 3 s at 30 fps
-    let last = true_last_frame(&clip, dir.path());
-    // 10 fps from 2 s for 3 s: 10 frames of source, then 20 held. The last
-    // grid frame (2.9 s) shows source frame 88; the true last frame is 89.
-    let c = composition(
-        dir.path(),
-        &clip,
-        &[
-            serde_json::json!({"id": "tail10", "mediaStart": 2, "duration": 3, "fps": 10, "format": "png"}),
-            serde_json::json!({"id": "tail30", "mediaStart": 2.5, "duration": 1, "fps": 30, "format": "png"}),
-        ],
-    );
-    let out = dir.path().join("out");
-    let report = extract(&c, &out);
-    // Two ranges and one last frame, shared by both elements.
-    assert_eq!(report["metrics"]["ffmpegRuns"], 3, "{report:#}");
-    let tail10 = frames(&out.join("tail10"));
-    assert_eq!(tail10.len(), 30);
-    assert!(
-        tail10[9].1 != last,
-        "the last grid frame is not the last frame"
-    );
-    for frame in &tail10[10..] {
-        assert!(frame.1 == last, "{} is the true last frame", frame.0);
-    }
-    assert_eq!(
-        inodes(&tail10[10..]).len(),
-        1,
-        "held frames are links of one file"
-    );
-    let tail30 = frames(&out.join("tail30"));
-    assert_eq!(tail30.len(), 30);
-    assert_eq!(
-        tail30[15..].iter().map(|f| f.2).collect::<BTreeSet<_>>(),
-        inodes(&tail10[10..])
-    );
-    assert!(
-        tail30[14].1 == last,
-        "15 frames from 2.5 s: the last one is frame 89"
-    );
+    let d = dir.path();
+    let clip = cfr_clip(); // 3 s at 30 fps: frames 0–89
+    let last = true_last_frame(&clip, d);
+    // 10 fps from 2 s for 3 s: 10 ticks inside the source (frames 60, 63,
+    // …, 87), then 20 that hold frame 89. 30 fps from 2.5 s for 1 s: frames
+    // 75–89, then 15 held.
+    let elements = [
+        with(el("tail10", &clip, 2.0, 3.0), json!({"fps": 10})),
+        el("tail30", &clip, 2.5, 1.0),
+    ];
+    let run = extract(d, "out", &elements);
+    let shown = shown(&clip, &elements);
+    assert_eq!(shown[0].1[9..11], [87, 89], "the oracle");
+    let inode_of = assert_frame_inodes(&d.join("out"), &shown);
+    assert_eq!(run.metric("framesExtracted"), inode_of.len() as u64);
+    // Frames 60, 63, …, 72 and 75–89: the 10 fps ticks from 75 on are
+    // frames the 30 fps element shows too.
+    assert_eq!(run.metric("framesExtracted"), 5 + 15);
 
-    // Warm: everything from the cache, the last frame too.
-    let warm = extract(&c, &dir.path().join("warm"));
-    assert_eq!(warm["metrics"]["ffmpegRuns"], 0);
-    assert_eq!(warm["metrics"]["cacheHits"], 3);
-    assert!(frames(&dir.path().join("warm").join("tail10"))[29].1 == last);
+    let tail10 = frames(&d.join("out/tail10"));
+    assert_eq!(tail10.len(), 30);
+    let pixels = |f: &Frame| png_pixels(&d.join("out/tail10").join(&f.name));
+    assert_ne!(
+        pixels(&tail10[9]),
+        last,
+        "the last 10 fps tick inside is not the end"
+    );
+    assert_eq!(pixels(&tail10[10]), last, "held: the true last frame");
+    assert_eq!(
+        distinct(&tail10[10..]),
+        1,
+        "held ticks are links of one file"
+    );
+    let tail30 = frames(&d.join("out/tail30"));
+    assert_eq!(
+        tail30[14].ino, tail10[10].ino,
+        "15 frames from 2.5 s end on frame 89"
+    );
+    assert!(tail30[15..].iter().all(|f| f.ino == tail10[10].ino));
+
+    // Warm: every frame from the store, the last one too.
+    let warm = extract(d, "warm", &elements);
+    assert_eq!(warm.metric("ffmpegRuns"), 0);
+    assert_eq!(warm.metric("cacheHits"), 20);
+    let held = &frames(&d.join("warm/tail10"))[29];
+    assert_eq!(held.ino, tail10[10].ino);
+}
+
+/// A duration that reaches past the end of the source: the ticks inside it
+/// show its frames (the bytes of asking for exactly those), the others hold
+/// its last frame, one file for both elements.
+#[test]
+fn a_duration_past_the_source_end_holds_the_last_frame() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let clip = cfr_clip();
+    let elements = [
+        // 5 s (150 ticks) from 2 s: 30 ticks of source, 120 held.
+        el("tail", &clip, 2.0, 5.0),
+        // 10 s (240 ticks) at 24 fps from 1.5 s.
+        with(el("tail24", &clip, 1.5, 10.0), json!({"fps": 24})),
+    ];
+    let run = extract(d, "out", &elements);
+    run.assert_ok(&d.join("out"), "tail", 150, "png");
+    run.assert_ok(&d.join("out"), "tail24", 240, "png");
+    assert_eq!(run.metric("framesRequested"), 390);
+    let shown = shown(&clip, &elements);
+    assert_eq!(shown[0].1[..30], (60..90).collect::<Vec<_>>());
+    assert!(shown.iter().all(|(_, f)| f.last() == Some(&89)));
+    let inode_of = assert_frame_inodes(&d.join("out"), &shown);
+    // 60–89, and the 24 fps element's 12 of 45–59.
+    assert_eq!(inode_of.len(), 42);
+    assert_eq!(run.metric("framesExtracted"), 42);
+
+    let exact = composition(d, "exact.json", &[el("tail", &clip, 2.0, 1.0)]);
+    Extract::new(&exact, &d.join("exact"), None).ok();
+    let exact = frames(&d.join("exact/tail"));
+    let tail = frames(&d.join("out/tail"));
+    framex_tests::check::assert_same_bytes(&tail[..30], &exact, "inside the source");
+    assert!(tail[30..].iter().all(|f| f.bytes == exact[29].bytes));
 }
 
 #[test]
 fn a_slot_past_the_end_shows_only_the_last_frame_with_a_warning() {
     let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
     let clip = cfr_clip();
-    let last = true_last_frame(&clip, dir.path());
-    let c = composition(
-        dir.path(),
-        &clip,
-        &[
-            serde_json::json!({"id": "late", "mediaStart": 4, "duration": 0.5, "fps": 10, "format": "png"}),
-        ],
+    let last = true_last_frame(&clip, d);
+    let run = extract(
+        d,
+        "out",
+        &[with(el("late", &clip, 4.0, 0.5), json!({"fps": 10}))],
     );
-    let out = dir.path().join("out");
-    let report = extract(&c, &out);
-    assert_eq!(report["elements"]["late"]["status"], "ok");
-    assert_eq!(report["elements"]["late"]["frames"], 5);
-    let warnings = report["warnings"].as_array().expect("warnings");
-    assert_eq!(warnings.len(), 1);
+    run.assert_ok(&d.join("out"), "late", 5, "png");
+    let warnings = run.report["warnings"].as_array().expect("warnings");
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
     assert_eq!(warnings[0]["elementId"], "late");
-    assert!(warnings[0]["message"]
-        .as_str()
-        .unwrap()
-        .contains("past the end"));
-    let late = frames(&out.join("late"));
-    assert_eq!(late.len(), 5);
-    assert!(
-        late.iter().all(|f| f.1 == last),
-        "every frame is the last frame"
-    );
-    assert_eq!(inodes(&late).len(), 1);
-    assert_eq!(report["metrics"]["framesExtracted"], 1);
+    let message = warnings[0]["message"].as_str().unwrap();
+    assert!(message.contains("past the end"), "{message}");
+    let late = frames(&d.join("out/late"));
+    assert_eq!(distinct(&late), 1);
+    assert_eq!(png_pixels(&d.join("out/late").join(&late[0].name)), last);
+    assert_eq!(run.metric("framesExtracted"), 1);
 }
 
 #[test]
 fn a_trim_holds_its_own_last_frame() {
     let dir = tempfile::tempdir().unwrap();
-    let c = composition(
-        dir.path(),
-        &cfr_clip(),
-        &[
-            serde_json::json!({"id": "trim", "mediaStart": 0.5, "mediaDuration": 0.5, "duration": 1,
-            "fps": 30, "format": "png"}),
-        ],
-    );
-    let out = dir.path().join("out");
-    let report = extract(&c, &out);
-    assert_eq!(report["metrics"]["ffmpegRuns"], 1, "{report:#}");
-    assert_eq!(report["metrics"]["framesExtracted"], 15);
-    let trim = frames(&out.join("trim"));
-    assert_eq!(trim.len(), 30);
-    assert_eq!(inodes(&trim).len(), 15);
+    let d = dir.path();
+    let clip = cfr_clip();
+    let trim = with(el("trim", &clip, 0.5, 1.0), json!({"mediaDuration": 0.5}));
+    let run = extract(d, "out", std::slice::from_ref(&trim));
+    assert_eq!(run.metric("framesExtracted"), 15);
+    let shown = shown(&clip, std::slice::from_ref(&trim));
+    assert_eq!(shown[0].1[..15], (15..30).collect::<Vec<_>>());
     assert!(
-        trim[15..].iter().all(|f| f.2 == trim[14].2),
-        "held: links of frame 15"
+        shown[0].1[15..].iter().all(|&f| f == 29),
+        "held inside the trim"
     );
+    assert_frame_inodes(&d.join("out"), &shown);
+    let trim = frames(&d.join("out/trim"));
+    assert_eq!(trim.len(), 30);
+    assert_eq!(distinct(&trim), 15);
 }
 
-/// The last tick of a unit that reaches the source's end may lie less than
-/// half a frame period before it: ffmpeg's `fps` filter dropped it by
-/// default, and such a unit came out one frame short.
+/// The last ticks before a source's end may lie less than half a frame
+/// before it; they show the last frame (ffmpeg's `fps` filter once dropped
+/// such a tick and left the element one frame short).
 #[test]
 fn a_range_reaching_the_end_has_every_planned_frame() {
     let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
     let clip = cfr_clip();
-    let last = true_last_frame(&clip, dir.path());
-    // From 0.03 s at 24 fps, 2.97 s of source are 71.28 periods: 72 frames.
-    let c = composition(
-        dir.path(),
-        &clip,
-        &[
-            serde_json::json!({"id": "e", "mediaStart": 0.03, "duration": 5, "fps": 24, "format": "png"}),
-        ],
-    );
-    let out = dir.path().join("out");
-    let report = extract(&c, &out);
-    assert_eq!(
-        report["metrics"]["framesExtracted"], 73,
-        "72 and the last frame"
-    );
-    let e = frames(&out.join("e"));
-    assert_eq!(e.len(), 120);
-    // Ticks 70 and 71 (the one ffmpeg dropped) show the last frame, like
-    // the 48 held after them; tick 69 shows frame 87.
-    assert!(e[70..].iter().all(|f| f.1 == last));
-    assert!(e[69].1 != last);
+    let last = true_last_frame(&clip, d);
+    // From 0.03 s at 24 fps, for 5 s: 120 ticks.
+    let element = with(el("e", &clip, 0.03, 5.0), json!({"fps": 24}));
+    let run = extract(d, "out", std::slice::from_ref(&element));
+    let shown = shown(&clip, std::slice::from_ref(&element));
+    let e = &shown[0].1;
+    let first_held = e.iter().position(|&f| f == 89).expect("the end is reached");
+    assert_eq!(first_held, 71, "tick 71 (3.0 s) is the last frame, {e:?}");
+    assert_eq!(e[70], 88);
+    assert_frame_inodes(&d.join("out"), &shown);
+    let distinct_frames = e.iter().collect::<BTreeSet<_>>().len() as u64;
+    assert_eq!(run.metric("framesExtracted"), distinct_frames);
+    let files = frames(&d.join("out/e"));
+    assert_eq!(files.len(), 120);
+    let pixels = |j: usize| png_pixels(&d.join("out/e").join(&files[j].name));
+    assert_eq!(pixels(71), last);
+    assert_ne!(pixels(70), last);
+    assert!(files[71..].iter().all(|f| f.ino == files[71].ino));
 }

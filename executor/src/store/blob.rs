@@ -48,7 +48,9 @@ impl Store {
     }
 
     /// Stores `bytes` (synced to disk before they are visible under their
-    /// name). A blob that exists already is kept: it holds the same bytes.
+    /// name). A blob that exists already is kept when it holds the same
+    /// bytes; one damaged in place is replaced (a new file: links to the
+    /// damaged one are not trusted anyway).
     pub fn put_blob(&self, bytes: &[u8], ext: &str) -> io::Result<BlobRef> {
         let pending = self.write_blob(bytes, ext)?;
         let blob = pending.blob.clone();
@@ -59,7 +61,7 @@ impl Store {
     /// Writes `bytes` to a temporary file (not yet synced, not yet under its
     /// name): [`Store::publish_blobs`] makes a batch of them durable with
     /// one filesystem sync and renames them into place. Nothing is written
-    /// when the blob exists already.
+    /// when the blob exists already with the right bytes.
     pub fn write_blob(&self, bytes: &[u8], ext: &str) -> io::Result<PendingBlob> {
         let blob = BlobRef {
             digest: blake3::hash(bytes).to_hex().to_string(),
@@ -67,7 +69,8 @@ impl Store {
             ext: ext.to_string(),
         };
         let path = self.blob_path(&blob);
-        if fs::symlink_metadata(&path).is_ok_and(|m| m.len() == blob.size && m.is_file()) {
+        let exists = fs::symlink_metadata(&path).is_ok_and(|m| m.len() == blob.size && m.is_file());
+        if exists && self.check_blob(&blob) {
             return Ok(PendingBlob { blob, tmp: None });
         }
         let tmp = self.temp_path();
