@@ -347,4 +347,7 @@ pub fn error_text(message: &str, errors: Option<&serde_json::Value>) -> String {
     }
 }
 
+pub mod check;
+pub mod generate;
+pub mod reference;
 pub mod wasm;
