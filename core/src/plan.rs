@@ -50,25 +50,33 @@ pub fn source_facts(src: &str, sources: &BTreeMap<String, SourceFacts>) -> Sourc
 /// The frame each tick of `element` shows on `timeline`, as runs.
 pub fn element_frames(element: &Element, timeline: &Timeline) -> Result<Vec<FrameRun>, PlanError> {
     let rule = TickRule::new(element, timeline).map_err(|_| overflow(element))?;
-    Ok(runs_of(&rule, timeline))
+    Ok(runs_of(&rule, timeline).0)
 }
 
-fn runs_of(rule: &TickRule, timeline: &Timeline) -> Vec<FrameRun> {
+/// The frames of every tick as runs, and a fingerprint of them (FNV-1a over
+/// the frame of every tick), to find elements that may show the same frames;
+/// equal frames are then checked tick by tick.
+fn runs_of(rule: &TickRule, timeline: &Timeline) -> (Vec<FrameRun>, u64) {
     let (num, den) = rule.stride();
     let mut builder = RunBuilder::new(Step::new(num, den).unwrap_or(Step::ZERO));
+    let mut print = FINGERPRINT_START;
     for frame in rule.shown(timeline) {
+        print = fingerprint_step(print, frame);
         builder.push(frame);
     }
-    builder.finish()
+    (builder.finish(), print)
 }
 
-/// A digest of the frame of every tick (FNV-1a over the frame indices), to
-/// find elements that may show the same frames; equal frames are then
-/// checked tick by tick.
+/// The fingerprint [`runs_of`] computes, from the runs.
+#[cfg(test)]
 fn fingerprint(runs: &[FrameRun]) -> u64 {
-    crate::runs::frames_of(runs).fold(0xcbf2_9ce4_8422_2325, |hash, frame| {
-        (hash ^ frame).wrapping_mul(0x0100_0000_01b3)
-    })
+    crate::runs::frames_of(runs).fold(FINGERPRINT_START, fingerprint_step)
+}
+
+const FINGERPRINT_START: u64 = 0xcbf2_9ce4_8422_2325;
+
+fn fingerprint_step(hash: u64, frame: u64) -> u64 {
+    (hash ^ frame).wrapping_mul(0x0100_0000_01b3)
 }
 
 fn overflow(element: &Element) -> PlanError {
@@ -105,7 +113,7 @@ struct Group {
 struct Shown {
     group: usize,
     frames: Vec<FrameRun>,
-    /// [`fingerprint`] of `frames`.
+    /// The fingerprint of `frames` (see [`runs_of`]).
     print: u64,
     /// The earlier element with the same frames.
     duplicate_of: Option<usize>,
@@ -194,9 +202,7 @@ pub fn plan_elements(
             None => match TickRule::new(element, &source_list[source].timeline) {
                 Ok(rule) => {
                     by_ticks.insert(key, index);
-                    let frames = runs_of(&rule, &source_list[source].timeline);
-                    let print = fingerprint(&frames);
-                    (frames, print)
+                    runs_of(&rule, &source_list[source].timeline)
                 }
                 Err(_) => {
                     errors.push(ElementError {
@@ -284,6 +290,7 @@ pub fn plan_elements(
     let mut plans: Vec<ElementPlan> = Vec::with_capacity(elements.len());
     let mut warnings = Vec::new();
     let mut frames_requested = 0u64;
+    let mut distinct: Vec<u64> = Vec::new();
     for (element, s) in elements.iter().zip(&shown) {
         let group = &groups[s.group];
         let source = &source_list[group.source];
@@ -300,15 +307,20 @@ pub fn plan_elements(
             None => {
                 let stored = cached.get(&group.key);
                 let timeline = &source.timeline;
-                let mut seen = BTreeSet::new();
-                let (mut hits, mut runs) = (0u64, Vec::<usize>::new());
-                let mut previous = None;
+                // Its distinct frames, ascending: without a loop the frames
+                // never go back and come sorted; a loop's are sorted here.
+                distinct.clear();
                 for frame in crate::runs::frames_of(&s.frames) {
-                    if previous == Some(frame) || !seen.insert(frame) {
-                        previous = Some(frame);
-                        continue;
+                    if distinct.last() != Some(&frame) {
+                        distinct.push(frame);
                     }
-                    previous = Some(frame);
+                }
+                if distinct.windows(2).any(|w| w[1] < w[0]) {
+                    distinct.sort_unstable();
+                    distinct.dedup();
+                }
+                let (mut hits, mut runs) = (0u64, Vec::<usize>::new());
+                for &frame in &distinct {
                     if stored.is_some_and(|set| set.contains(&timeline.pts(frame))) {
                         hits += 1;
                         continue;
@@ -321,7 +333,7 @@ pub fn plan_elements(
                 }
                 runs.sort_unstable();
                 let names = runs.into_iter().map(run_name).collect();
-                (seen.len() as u64, hits, names)
+                (distinct.len() as u64, hits, names)
             }
         };
         plans.push(ElementPlan {
