@@ -164,7 +164,10 @@ pub fn decode_args(source: &DecodeSource, recipe: Recipe, seek_pts: Option<i64>)
     let push = |args: &mut Vec<Arg>, items: &[&str]| {
         args.extend(items.iter().map(|s| Arg::Text(s.to_string())));
     };
-    push(&mut args, &["-nostdin", "-hide_banner", "-nostats", "-loglevel", "info"]);
+    push(
+        &mut args,
+        &["-nostdin", "-hide_banner", "-nostats", "-loglevel", "info"],
+    );
     if let Some(decoder) = alpha_decoder(source) {
         push(&mut args, &["-c:v", decoder]);
     }
@@ -180,8 +183,22 @@ pub fn decode_args(source: &DecodeSource, recipe: Recipe, seek_pts: Option<i64>)
     push(&mut args, &["-copyts", "-i"]);
     args.push(Arg::Input);
     let filters = filters(source, recipe);
-    push(&mut args, &["-map", "0:v:0", "-an", "-sn", "-dn", "-vf", &filters]);
-    push(&mut args, &["-fps_mode", "passthrough", "-c:v", "rawvideo", "-f", "rawvideo", "pipe:1"]);
+    push(
+        &mut args,
+        &["-map", "0:v:0", "-an", "-sn", "-dn", "-vf", &filters],
+    );
+    push(
+        &mut args,
+        &[
+            "-fps_mode",
+            "passthrough",
+            "-c:v",
+            "rawvideo",
+            "-f",
+            "rawvideo",
+            "pipe:1",
+        ],
+    );
     args
 }
 
@@ -271,7 +288,8 @@ mod tests {
             time_base: TimeBase::new(1, 90000),
             ..DecodeSource::default()
         };
-        let args: Vec<Arg> = decode_args(&source, Recipe::new(ImageFormat::Png, true, None), Some(1));
+        let args: Vec<Arg> =
+            decode_args(&source, Recipe::new(ImageFormat::Png, true, None), Some(1));
         let text: Vec<String> = args
             .iter()
             .map(|a| match a {

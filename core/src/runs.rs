@@ -207,7 +207,11 @@ impl RunBuilder {
         };
         // The element's own stride wins a tie.
         let [stride, zero] = candidates;
-        let best = if zero.fitted > stride.fitted { zero } else { stride };
+        let best = if zero.fitted > stride.fitted {
+            zero
+        } else {
+            stride
+        };
         // Any phase left in the winner's range fits all its ticks.
         let (step, phase) = if best.fitted <= 1 {
             (Step::ZERO, 0)
@@ -359,7 +363,10 @@ mod tests {
         let twice: Vec<u64> = (0..30).map(|i| i / 2).collect();
         let runs = build((1, 2), &twice);
         assert_eq!(runs.len(), 1);
-        assert_eq!(serde_json::to_string(&runs[0]).unwrap(), r#"{"ticks":30,"frame":0,"step":"1/2"}"#);
+        assert_eq!(
+            serde_json::to_string(&runs[0]).unwrap(),
+            r#"{"ticks":30,"frame":0,"step":"1/2"}"#
+        );
         // 24 → 30 nearest frames: 0 1 2 2 3 4 5 6 6 7 …
         let frames = [0, 1, 2, 2, 3, 4, 5, 6, 6, 7, 8, 9, 10, 10, 11];
         assert_eq!(build((4, 5), &frames).len(), 1);
@@ -394,7 +401,14 @@ mod tests {
         let runs = IndexRuns::from_ascending([0, 2, 4, 6, 7, 8, 9, 20, 25, 27, 30]);
         assert_eq!(
             runs.0,
-            vec![[0, 4, 2], [7, 3, 1], [20, 1, 0], [25, 1, 0], [27, 1, 0], [30, 1, 0]]
+            vec![
+                [0, 4, 2],
+                [7, 3, 1],
+                [20, 1, 0],
+                [25, 1, 0],
+                [27, 1, 0],
+                [30, 1, 0]
+            ]
         );
         assert_eq!(runs.count(), 11);
         let all = vec![0, 2, 4, 6, 7, 8, 9, 20, 25, 27, 30];

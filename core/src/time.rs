@@ -109,7 +109,6 @@ impl Fps {
         let d = i128::from(self.den) * i128::from(US_PER_SEC);
         ((n + d - 1) / d) as u64
     }
-
 }
 
 impl fmt::Display for Fps {

@@ -72,9 +72,9 @@ impl Serialize for TimeBase {
 impl<'de> Deserialize<'de> for TimeBase {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let text = String::deserialize(deserializer)?;
-        let parsed = text.split_once('/').and_then(|(n, d)| {
-            TimeBase::new(n.trim().parse().ok()?, d.trim().parse().ok()?)
-        });
+        let parsed = text
+            .split_once('/')
+            .and_then(|(n, d)| TimeBase::new(n.trim().parse().ok()?, d.trim().parse().ok()?));
         parsed.ok_or_else(|| serde::de::Error::custom(format!("invalid time base {text:?}")))
     }
 }

@@ -63,7 +63,9 @@ mod tests {
     }
 
     fn spans(runs: &[Run]) -> Vec<(u64, u64, usize)> {
-        runs.iter().map(|r| (r.keyframe, r.last, r.make.len())).collect()
+        runs.iter()
+            .map(|r| (r.keyframe, r.last, r.make.len()))
+            .collect()
     }
 
     #[test]
@@ -82,7 +84,10 @@ mod tests {
         // 40..50 and 61..70: keyframe 60, 10 frames after 49: merged at cost 24,
         // not at cost 5.
         let f = [frames(40..50), frames(61..70)].concat();
-        assert_eq!(spans(&group(f.clone().into_iter(), &t, 24)), vec![(0, 69, 19)]);
+        assert_eq!(
+            spans(&group(f.clone().into_iter(), &t, 24)),
+            vec![(0, 69, 19)]
+        );
         assert_eq!(
             spans(&group(f.into_iter(), &t, 5)),
             vec![(0, 49, 10), (60, 69, 9)]
