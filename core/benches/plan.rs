@@ -1,31 +1,38 @@
 //! Planning time for large compositions: `cargo bench -p framex-core`.
 //!
-//! The compositions repeat themselves the way real ones do: the same clip
-//! placed again and again, overlapping and touching trims of one recording,
-//! trims off the grid, several rates and formats of one source, and some
-//! works already cached. They are made by a fixed-seed generator, so every
-//! run plans the same requests.
+//! The sources look probed: 60 s at 30 fps (time base 1/15360) or at 60 fps
+//! (1/15360, every other source), a keyframe every 2 s. The compositions
+//! repeat themselves the way real ones do: the same clip placed again and
+//! again, overlapping and touching trims of one recording, trims at 29.97,
+//! 24 and 60 fps anywhere, playback rates, loops, several formats of one
+//! source, and about a tenth of the frames already in the store. They are
+//! made by a fixed-seed generator, so every run plans the same requests.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use framex_core::{
     plan, Composition, ElementInput, FpsInput, PlanOptions, Request, SourceFacts, SourceIdentity,
+    TimeBase, Timeline,
 };
 
 fn main() {
-    // What the 10k plan holds, so the times can be read against it.
-    let t = plan(&request(10_000, 200)).unwrap().totals;
-    eprintln!(
-        "10k elements: {} unique works, {} dedupe hits, {} cache hits, {} units \
-         ({} superset groups), {} frames requested, {} to extract",
-        t.unique_works,
-        t.dedupe_hits,
-        t.cache_hits,
-        t.units,
-        t.superset_groups,
-        t.frames_requested,
-        t.frames_to_extract
-    );
+    // What the plans hold, so the times can be read against them.
+    for (elements, sources) in [(10_000, 200), (100_000, 2_000)] {
+        let t = plan(&request(elements, sources)).unwrap().totals;
+        eprintln!(
+            "{elements} elements over {sources} sources: {} frames requested, {} distinct, \
+             {} dedupe hits, {} cache hits, {} to make in {} decode runs ({} frames decoded), \
+             {} duplicates",
+            t.frames_requested,
+            t.distinct_frames,
+            t.dedupe_hits,
+            t.cache_hits,
+            t.frames_to_make,
+            t.decode_runs,
+            t.frames_to_decode,
+            t.duplicates,
+        );
+    }
     divan::main();
 }
 
@@ -46,10 +53,26 @@ impl Numbers {
     }
 }
 
-/// `elements` elements over `sources` sources of 60 s each, with ~10% of the
-/// unique works cached.
+/// 60 s at `fps` (30 or 60) in 1/15360, a keyframe every 2 s.
+fn timeline(fps: i64) -> Timeline {
+    let step = 15_360 / fps;
+    let frames = 60 * fps;
+    let pts = (0..frames).map(|i| i * step).collect();
+    let keyframes = (0..frames as u64).step_by(2 * fps as usize).collect();
+    Timeline::new(
+        TimeBase::new(1, 15_360).unwrap(),
+        pts,
+        frames * step,
+        keyframes,
+    )
+    .unwrap()
+}
+
+/// `elements` elements over `sources` sources of 60 s each, with about a
+/// tenth of the frames they show cached.
 fn request(elements: usize, sources: usize) -> Request {
     let mut rng = Numbers(0x9e37_79b9_7f4a_7c15);
+    let (thirty, sixty) = (timeline(30), timeline(60));
     let facts: BTreeMap<String, SourceFacts> = (0..sources)
         .map(|s| {
             let facts = SourceFacts {
@@ -58,9 +81,9 @@ fn request(elements: usize, sources: usize) -> Request {
                     size: 10_000_000 + s as u64,
                     mtime_ns: 1_732_500_000_000_000_000 + s as i64,
                 },
-                duration_us: Some(60_000_000),
                 alpha: s % 10 == 0,
-                vfr: s % 7 == 0,
+                timeline: Some(if s % 2 == 0 { &thirty } else { &sixty }.clone()),
+                ..SourceFacts::default()
             };
             (format!("clips/clip-{s:04}.mp4"), facts)
         })
@@ -79,13 +102,13 @@ fn request(elements: usize, sources: usize) -> Request {
         } else {
             let src = srcs[rng.below(sources as u64) as usize].clone();
             let (fps, start, duration) = match roll {
-                // Trims on the 30 fps grid (0.1 s steps): they overlap and touch.
+                // Trims at 30 fps (0.1 s steps): they overlap and touch.
                 35..=74 => (
                     FpsInput::Number(30.0),
                     rng.below(500) as f64 / 10.0,
                     (1 + rng.below(80)) as f64 / 10.0,
                 ),
-                // 29.97 and 24 fps trims on their grids.
+                // 29.97 and 24 fps trims.
                 75..=84 => (
                     FpsInput::Text("30000/1001".into()),
                     rng.below(50) as f64 * 1.001,
@@ -96,22 +119,23 @@ fn request(elements: usize, sources: usize) -> Request {
                     rng.below(400) as f64 / 8.0,
                     (1 + rng.below(40)) as f64 / 8.0,
                 ),
-                // Anywhere, at 60 fps: mostly off every grid.
+                // Anywhere, at 60 fps.
                 _ => (
                     FpsInput::Number(60.0),
                     rng.below(50_000_000) as f64 / 1e6,
                     (1 + rng.below(5_000_000)) as f64 / 1e6,
                 ),
             };
+            let special = rng.below(20);
             ElementInput {
                 id: String::new(),
                 src,
                 media_start: start,
                 duration,
-                media_duration: None,
+                media_duration: (special == 1).then_some(1.01),
                 fps,
-                playback_rate: None,
-                looping: false,
+                playback_rate: (special == 0).then_some(FpsInput::Number(2.0)),
+                looping: special == 1,
                 format: if rng.below(10) == 0 { "jpeg" } else { "png" }.into(),
                 sdr_to_hdr_transfer: (rng.below(20) == 0).then(|| "pq".into()),
                 identity: None,
@@ -125,17 +149,25 @@ fn request(elements: usize, sources: usize) -> Request {
     let mut request = Request {
         composition: Composition { elements: list },
         sources: facts,
-        cached_keys: Default::default(),
+        cached_frames: BTreeMap::new(),
         options: PlanOptions::default(),
     };
+    // A tenth of the distinct frames are in the store.
     let cold = plan(&request).expect("the generated request is valid");
-    request.cached_keys = cold
-        .assignments
-        .iter()
-        .map(|a| &a.cache_key)
-        .filter(|_| rng.below(10) == 0)
-        .cloned()
-        .collect();
+    for (source, recipe, run) in cold.runs() {
+        let timeline = &request.sources[&source.src].timeline.as_ref().unwrap();
+        let stored: BTreeSet<i64> = run
+            .make
+            .iter()
+            .filter(|_| rng.below(10) == 0)
+            .map(|f| timeline.pts(f))
+            .collect();
+        request
+            .cached_frames
+            .entry(recipe.key.clone())
+            .or_default()
+            .extend(stored);
+    }
     request
 }
 

@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 use crate::composition::{ImageFormat, Transfer};
 use crate::recipe::RECIPE_VERSION;
 use crate::request::SourceIdentity;
-use crate::runs::FrameRun;
+use crate::runs::{frames_of, FrameRun};
 use crate::timeline::TimeBase;
 
 /// Version of the key encodings. Bump it when an encoding changes.
@@ -130,16 +130,35 @@ pub fn frame_key(recipe_key: &str, pts: i64) -> String {
 }
 
 /// The key of what an element shows: its recipe key and the frame of every
-/// tick (as runs).
+/// tick. The frames are encoded as themselves, not as the runs that write
+/// them (two elements can show the same frames through runs of other
+/// strides): as the longest arithmetic progressions `first, step, count`
+/// from the first tick on.
 pub fn element_key(recipe_key: &str, runs: &[FrameRun]) -> String {
     let mut out = String::with_capacity(128 + 48 * runs.len());
     header(&mut out, "element-key");
     field(&mut out, "recipe_key", recipe_key);
-    for run in runs {
-        number(&mut out, "ticks", run.ticks);
-        number(&mut out, "frame", run.frame);
-        field(&mut out, "step", &run.step.to_string());
-        number(&mut out, "phase", run.phase);
+    let mut progression: Option<(i128, i128, u64)> = None;
+    let push = |out: &mut String, (first, step, count): (i128, i128, u64)| {
+        number(out, "first", first);
+        number(out, "step", step);
+        number(out, "count", count);
+    };
+    for frame in frames_of(runs).map(i128::from) {
+        progression = match progression {
+            None => Some((frame, 0, 1)),
+            Some((first, _, 1)) => Some((first, frame - first, 2)),
+            Some((first, step, count)) if first + step * i128::from(count) == frame => {
+                Some((first, step, count + 1))
+            }
+            Some(done) => {
+                push(&mut out, done);
+                Some((frame, 0, 1))
+            }
+        };
+    }
+    if let Some(last) = progression {
+        push(&mut out, last);
     }
     hex(&out)
 }
@@ -208,6 +227,21 @@ mod tests {
         assert_ne!(
             element_key(&k, &[run(30, 0)]),
             element_key(&k, &[run(31, 0)])
+        );
+        // The same frames written as other runs: the same key.
+        let ntsc = FrameRun {
+            step: Step::new(1001, 1000).unwrap(),
+            ..run(30, 0)
+        };
+        assert_eq!(element_key(&k, &[run(30, 0)]), element_key(&k, &[ntsc]));
+        assert_eq!(
+            element_key(&k, &[run(30, 0)]),
+            element_key(&k, &[run(10, 0), run(20, 10)])
+        );
+        // A loop back to frame 0 is no progression.
+        assert_ne!(
+            element_key(&k, &[run(2, 0), run(2, 0)]),
+            element_key(&k, &[run(4, 0)])
         );
     }
 }

@@ -50,16 +50,33 @@ pub fn source_facts(src: &str, sources: &BTreeMap<String, SourceFacts>) -> Sourc
 /// The frame each tick of `element` shows on `timeline`, as runs.
 pub fn element_frames(element: &Element, timeline: &Timeline) -> Result<Vec<FrameRun>, PlanError> {
     let rule = TickRule::new(element, timeline).map_err(|_| overflow(element))?;
-    Ok(runs_of(&rule, timeline))
+    Ok(runs_of(&rule, timeline).0)
 }
 
-fn runs_of(rule: &TickRule, timeline: &Timeline) -> Vec<FrameRun> {
+/// The frames of every tick as runs, and a fingerprint of them (FNV-1a over
+/// the frame of every tick), to find elements that may show the same frames;
+/// equal frames are then checked tick by tick.
+fn runs_of(rule: &TickRule, timeline: &Timeline) -> (Vec<FrameRun>, u64) {
     let (num, den) = rule.stride();
     let mut builder = RunBuilder::new(Step::new(num, den).unwrap_or(Step::ZERO));
+    let mut print = FINGERPRINT_START;
     for frame in rule.shown(timeline) {
+        print = fingerprint_step(print, frame);
         builder.push(frame);
     }
-    builder.finish()
+    (builder.finish(), print)
+}
+
+/// The fingerprint [`runs_of`] computes, from the runs.
+#[cfg(test)]
+fn fingerprint(runs: &[FrameRun]) -> u64 {
+    crate::runs::frames_of(runs).fold(FINGERPRINT_START, fingerprint_step)
+}
+
+const FINGERPRINT_START: u64 = 0xcbf2_9ce4_8422_2325;
+
+fn fingerprint_step(hash: u64, frame: u64) -> u64 {
+    (hash ^ frame).wrapping_mul(0x0100_0000_01b3)
 }
 
 fn overflow(element: &Element) -> PlanError {
@@ -96,6 +113,8 @@ struct Group {
 struct Shown {
     group: usize,
     frames: Vec<FrameRun>,
+    /// The fingerprint of `frames` (see [`runs_of`]).
+    print: u64,
     /// The earlier element with the same frames.
     duplicate_of: Option<usize>,
 }
@@ -178,8 +197,8 @@ pub fn plan_elements(
             element.playback_rate,
             element.looping,
         );
-        let frames = match by_ticks.get(&key) {
-            Some(&first) => shown[first].frames.clone(),
+        let (frames, print) = match by_ticks.get(&key) {
+            Some(&first) => (shown[first].frames.clone(), shown[first].print),
             None => match TickRule::new(element, &source_list[source].timeline) {
                 Ok(rule) => {
                     by_ticks.insert(key, index);
@@ -192,29 +211,39 @@ pub fn plan_elements(
                         field: Field::Src,
                         problem: Problem::TimeOverflow,
                     });
-                    Vec::new()
+                    (Vec::new(), 0)
                 }
             },
         };
         shown.push(Shown {
             group,
             frames,
+            print,
             duplicate_of: None,
         });
     }
     if !errors.is_empty() {
         return Err(PlanError::Invalid(errors));
     }
+    // A duplicate shows the frames of an earlier element of its group on
+    // every tick, however the runs of the two are written: a 29.97 fps and a
+    // 30 fps element can show the same frames with different strides.
     let duplicates: Vec<Option<usize>> = {
-        let mut first_with: BTreeMap<(usize, &[FrameRun]), usize> = BTreeMap::new();
+        let mut firsts: BTreeMap<(usize, u64), Vec<usize>> = BTreeMap::new();
         shown
             .iter()
             .enumerate()
             .map(|(index, s)| {
-                let first = *first_with
-                    .entry((s.group, s.frames.as_slice()))
-                    .or_insert(index);
-                (first != index).then_some(first)
+                let candidates = firsts.entry((s.group, s.print)).or_default();
+                let first = candidates.iter().copied().find(|&c| {
+                    let other = &shown[c].frames;
+                    *other == s.frames
+                        || crate::runs::frames_of(other).eq(crate::runs::frames_of(&s.frames))
+                });
+                if first.is_none() {
+                    candidates.push(index);
+                }
+                first
             })
             .collect()
     };
@@ -261,6 +290,7 @@ pub fn plan_elements(
     let mut plans: Vec<ElementPlan> = Vec::with_capacity(elements.len());
     let mut warnings = Vec::new();
     let mut frames_requested = 0u64;
+    let mut distinct: Vec<u64> = Vec::new();
     for (element, s) in elements.iter().zip(&shown) {
         let group = &groups[s.group];
         let source = &source_list[group.source];
@@ -277,15 +307,20 @@ pub fn plan_elements(
             None => {
                 let stored = cached.get(&group.key);
                 let timeline = &source.timeline;
-                let mut seen = BTreeSet::new();
-                let (mut hits, mut runs) = (0u64, Vec::<usize>::new());
-                let mut previous = None;
+                // Its distinct frames, ascending: without a loop the frames
+                // never go back and come sorted; a loop's are sorted here.
+                distinct.clear();
                 for frame in crate::runs::frames_of(&s.frames) {
-                    if previous == Some(frame) || !seen.insert(frame) {
-                        previous = Some(frame);
-                        continue;
+                    if distinct.last() != Some(&frame) {
+                        distinct.push(frame);
                     }
-                    previous = Some(frame);
+                }
+                if distinct.windows(2).any(|w| w[1] < w[0]) {
+                    distinct.sort_unstable();
+                    distinct.dedup();
+                }
+                let (mut hits, mut runs) = (0u64, Vec::<usize>::new());
+                for &frame in &distinct {
                     if stored.is_some_and(|set| set.contains(&timeline.pts(frame))) {
                         hits += 1;
                         continue;
@@ -298,7 +333,7 @@ pub fn plan_elements(
                 }
                 runs.sort_unstable();
                 let names = runs.into_iter().map(run_name).collect();
-                (seen.len() as u64, hits, names)
+                (distinct.len() as u64, hits, names)
             }
         };
         plans.push(ElementPlan {
@@ -433,4 +468,56 @@ fn start_warning(element: &Element, timeline: &Timeline, ticks: u64) -> Option<W
             format_us(end),
         ),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn planned(json: &str) -> Plan {
+        plan(&Request::from_json(json).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn the_same_frames_written_as_other_runs_are_a_duplicate() {
+        // On a 30 fps source, 2 s at 29.97 fps shows frames 30..=89 (stride
+        // 1001/1000), exactly what 2 s at 30 fps shows (stride 1).
+        let plan = planned(
+            r#"{"composition": {"elements": [
+                {"id": "at-30", "src": "a.mp4", "mediaStart": 1, "duration": 2, "fps": 30, "format": "png"},
+                {"id": "at-ntsc", "src": "a.mp4", "mediaStart": 1, "duration": 2, "fps": "30000/1001", "format": "png"},
+                {"id": "jpeg", "src": "a.mp4", "mediaStart": 1, "duration": 2, "fps": "30000/1001", "format": "jpeg"}
+            ]}, "sources": {"a.mp4": {"identity": {"kind": "name", "name": "a"},
+                "timeline": {"timeBase": "1/15360", "pts": [[0, 512, 300]], "end": 153600}}}}"#,
+        );
+        let [a, b, jpeg] = &plan.elements[..] else {
+            panic!("three elements")
+        };
+        assert_ne!(a.frames, b.frames, "written with other strides");
+        assert!(a.shown().eq(b.shown()));
+        assert_eq!(b.role, Role::Duplicate { of: "at-30".into() });
+        // Another recipe is no duplicate.
+        assert_eq!(jpeg.role, Role::Leader);
+        assert_eq!(plan.totals.duplicates, 1);
+    }
+
+    #[test]
+    fn equal_fingerprints_are_checked_tick_by_tick() {
+        let run = |ticks, frame| FrameRun {
+            ticks,
+            frame,
+            step: Step::new(1, 1).unwrap(),
+            phase: 0,
+        };
+        let held = |ticks, frame| FrameRun {
+            step: Step::ZERO,
+            ..run(ticks, frame)
+        };
+        // 0 1 2 and 0 1 | 2: the same frames in other runs.
+        assert_eq!(
+            fingerprint(&[run(3, 0)]),
+            fingerprint(&[run(2, 0), held(1, 2)])
+        );
+        assert_ne!(fingerprint(&[run(3, 0)]), fingerprint(&[run(3, 1)]));
+    }
 }

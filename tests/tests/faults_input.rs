@@ -900,7 +900,7 @@ fn symlinks_in_the_output_are_replaced_not_followed() {
 #[test]
 fn a_million_elements_are_refused_quickly() {
     let count = 1_000_000;
-    assert!(count > framex_core::validate::MAX_ELEMENTS);
+    assert!(count > framex_core::MAX_ELEMENTS);
     let case = Case {
         name: "10^6 elements",
         text: Text::Many(count),
@@ -908,7 +908,7 @@ fn a_million_elements_are_refused_quickly() {
         trap: None,
         expect: Expect::Invalid(says(&[&format!(
             "the composition has {count} elements; at most {} are accepted",
-            framex_core::validate::MAX_ELEMENTS
+            framex_core::MAX_ELEMENTS
         )])),
     };
     let started = Instant::now();

@@ -1,70 +1,65 @@
-//! Fuzzing the composition parser and the planner (issue 7, item 5), with
-//! proptest: arbitrary bytes, soups of JSON tokens, and JSON values shaped
-//! like compositions and requests (objects with the real field names holding
-//! values of every type) go through `Composition::from_json`, `validate`,
-//! `Request::from_json` and `plan`. No input may make them panic: what they
-//! refuse is an `Err` with a message (and, for syntax, a line). And planning
-//! is deterministic: the same input planned twice, on another thread, after
-//! a round trip through JSON, or by the `framex` binary in another process
-//! (other hash seeds, other allocator state) gives the same JSON.
+//! Fuzzing the request parser and the planner with proptest: arbitrary
+//! bytes and text, soups of JSON tokens, damaged requests, and JSON values
+//! shaped like compositions and requests (objects with the real field names
+//! holding values of every type; timelines with runs of any integers) go
+//! through `Composition::from_json`, `validate`, `Request::from_json` and
+//! `plan`. No input may make them panic: what they refuse is an `Err` with a
+//! message (and, for syntax, a line), and a plan that comes back passes
+//! `framex_tests::plan_check::check_plan`. Planning is deterministic: the same
+//! input planned twice, on another thread, or after a round trip through
+//! JSON gives the same plan. (`tests/plan_cli.rs` compares with the plans of
+//! the `framex` binary, another process.)
 //!
-//! `tests/properties.rs` fuzzes the planner's inputs too, with its own
-//! generators; this file adds raw bytes, token soups, composition-shaped
-//! documents, and the determinism checks. Sized to run in seconds.
+//! The generators are shared with `tests/properties.rs`
+//! (`framex_tests::generate`). Sized to run in seconds.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
+use std::sync::OnceLock;
 
 use framex_core::{
-    plan, validate, Composition, PlanError, PlanOptions, Request, SourceFacts, SourceIdentity,
+    plan, plan_elements, validate, Composition, ElementInput, FpsInput, PlanError, Request,
+    SourceFacts, SourceIdentity,
+};
+use framex_tests::plan_check::{check_plan, Depth};
+use framex_tests::generate::{
+    composition_like, element_like, request, request_like, source_spec, ELEMENT_FIELDS,
 };
 use framex_tests::plan_case_json;
 use proptest::prelude::*;
 use proptest::sample::select;
+use proptest::strategy::ValueTree;
 use serde_json::{json, Map, Value};
 
-const CASES: u32 = 2000;
-
-fn config() -> ProptestConfig {
+fn config(cases: u32) -> ProptestConfig {
     ProptestConfig {
-        cases: CASES,
+        cases,
         ..ProptestConfig::default()
     }
 }
 
+/// The reference rule is slow on huge slots; the structure is checked on
+/// every plan.
+const DEPTH: Depth = Depth {
+    reference_ticks: 20_000,
+};
+
 // ---------------------------------------------------------------------------
 // The checks.
 
-/// Facts for some of the names the generators use as `src`.
+/// Facts for the names the generators use as `src` (but `n.mp4`): the
+/// sources of one generated request.
 fn facts() -> BTreeMap<String, SourceFacts> {
-    let file = SourceFacts {
-        identity: SourceIdentity::File {
-            path: "/media/a.mp4".into(),
-            size: 1 << 20,
-            mtime_ns: 1_700_000_000_000_000_000,
-        },
-        duration_us: Some(3_003_000),
-        alpha: false,
-        vfr: false,
-    };
-    let content = SourceFacts {
-        identity: SourceIdentity::Content {
-            blake3: "ab".repeat(32),
-        },
-        duration_us: Some(10_000_000),
-        alpha: true,
-        vfr: true,
-    };
-    [
-        ("a.mp4".to_string(), file.clone()),
-        ("alias/a.mp4".to_string(), file),
-        ("b.mp4".to_string(), content),
-    ]
-    .into_iter()
-    .collect()
+    static FACTS: OnceLock<BTreeMap<String, SourceFacts>> = OnceLock::new();
+    FACTS
+        .get_or_init(|| {
+            let mut runner = proptest::test_runner::TestRunner::deterministic();
+            request(0).new_tree(&mut runner).unwrap().current().sources
+        })
+        .clone()
 }
 
 /// Plans `request` twice and on another thread: the same result each time,
-/// and a result that is well-formed.
+/// a plan that passes `check_plan`, or an error that says what is wrong.
 fn plan_deterministically(request: &Request) -> Result<Option<String>, TestCaseError> {
     let first = plan(request);
     let again = plan(request);
@@ -78,7 +73,8 @@ fn plan_deterministically(request: &Request) -> Result<Option<String>, TestCaseE
     prop_assert_eq!(&first, &elsewhere);
     match first {
         Ok(plan) => {
-            prop_assert_eq!(plan.assignments.len(), request.composition.elements.len());
+            let checked = check_plan(request, &plan, DEPTH);
+            prop_assert!(checked.is_ok(), "{}", checked.unwrap_err());
             let text = serde_json::to_string(&plan).expect("a plan serializes");
             prop_assert_eq!(
                 &text,
@@ -96,14 +92,18 @@ fn plan_deterministically(request: &Request) -> Result<Option<String>, TestCaseE
 
 fn check_plan_error(error: &PlanError, request: &Request) -> Result<(), TestCaseError> {
     prop_assert!(!error.to_string().is_empty());
-    if let PlanError::Invalid(errors) = error {
-        prop_assert!(!errors.is_empty());
-        for e in errors {
-            let element = request.composition.elements.get(e.index as usize);
-            prop_assert!(element.is_some(), "error for a missing element: {}", e);
-            prop_assert_eq!(&element.unwrap().id, &e.id);
-            prop_assert!(!e.detail().message.is_empty());
+    match error {
+        PlanError::Invalid(errors) => {
+            prop_assert!(!errors.is_empty());
+            for e in errors {
+                let element = request.composition.elements.get(e.index as usize);
+                prop_assert!(element.is_some(), "error for a missing element: {}", e);
+                prop_assert_eq!(&element.unwrap().id, &e.id);
+                prop_assert!(!e.detail().message.is_empty());
+            }
         }
+        PlanError::TooManyElements { .. } => {}
+        other => prop_assert!(false, "only element errors after parsing: {}", other),
     }
     Ok(())
 }
@@ -141,18 +141,28 @@ fn check_text(text: &str) -> Result<Option<String>, TestCaseError> {
 }
 
 fn check_composition(composition: &Composition) -> Result<(), TestCaseError> {
-    let facts = facts();
-    for sources in [BTreeMap::new(), facts] {
+    for sources in [BTreeMap::new(), facts()] {
         let validated = validate(composition, &sources);
         let request = Request {
             composition: composition.clone(),
             sources,
-            cached_keys: BTreeSet::new(),
-            options: PlanOptions::default(),
+            ..Request::default()
         };
         let planned = plan_deterministically(&request)?;
-        // `plan` refuses exactly what `validate` refuses.
-        prop_assert_eq!(validated.is_ok(), planned.is_some());
+        // `plan` refuses what `validate` refuses, and plans what it accepts
+        // unless an element's exact arithmetic would overflow.
+        match (&validated, &planned) {
+            (Ok(_), None) => prop_assert!(
+                plan(&request)
+                    .unwrap_err()
+                    .element_errors()
+                    .iter()
+                    .all(|e| e.problem == framex_core::Problem::TimeOverflow),
+                "plan refuses only what validate refuses"
+            ),
+            (Err(_), Some(_)) => prop_assert!(false, "a refused composition planned"),
+            _ => {}
+        }
         // A composition that parsed round-trips through JSON to the same
         // composition and the same plan.
         let text = serde_json::to_string(composition).expect("a composition serializes");
@@ -170,17 +180,7 @@ fn check_composition(composition: &Composition) -> Result<(), TestCaseError> {
 }
 
 // ---------------------------------------------------------------------------
-// The generators.
-
-const FIELDS: [&str; 7] = [
-    "id",
-    "src",
-    "mediaStart",
-    "duration",
-    "fps",
-    "format",
-    "sdrToHdrTransfer",
-];
+// Generators of this file: token soups, damaged text, any numbers.
 
 /// JSON fragments: structure, the real names, values near the edges, and
 /// things JSON parsers trip on.
@@ -198,10 +198,9 @@ const TOKENS: &[&str] = &[
     "\"elements\"",
     "\"composition\"",
     "\"sources\"",
-    "\"cachedKeys\"",
+    "\"cachedFrames\"",
     "\"options\"",
-    "\"superset\"",
-    "\"supersetGapUs\"",
+    "\"seekCostFrames\"",
     "\"identity\"",
     "\"kind\"",
     "\"file\"",
@@ -211,14 +210,22 @@ const TOKENS: &[&str] = &[
     "\"size\"",
     "\"mtimeNs\"",
     "\"blake3\"",
+    "\"timeline\"",
+    "\"timeBase\"",
+    "\"pts\"",
+    "\"end\"",
+    "\"keyframes\"",
+    "\"frameRate\"",
     "\"durationUs\"",
     "\"alpha\"",
-    "\"vfr\"",
     "\"id\"",
     "\"src\"",
     "\"mediaStart\"",
     "\"duration\"",
+    "\"mediaDuration\"",
     "\"fps\"",
+    "\"playbackRate\"",
+    "\"loop\"",
     "\"format\"",
     "\"sdrToHdrTransfer\"",
     "\"png\"",
@@ -228,6 +235,7 @@ const TOKENS: &[&str] = &[
     "\"a.mp4\"",
     "\"b.mp4\"",
     "\"30000/1001\"",
+    "\"1/15360\"",
     "\"1/0\"",
     "\"0/1\"",
     "\"-30/1\"",
@@ -241,6 +249,9 @@ const TOKENS: &[&str] = &[
     "\"\\udc00\\ud800\"",
     "\"\\uffff\"",
     "\"é\"",
+    "[0,512,90]",
+    "[0,0,1]",
+    "[[0,1,3]]",
     "0",
     "-0",
     "1",
@@ -281,285 +292,108 @@ fn token_soup() -> impl Strategy<Value = String> {
     prop::collection::vec(select(TOKENS), 0..48).prop_map(|tokens| tokens.concat())
 }
 
-fn number() -> impl Strategy<Value = Value> {
+/// `-0`, NaN, the infinities, the limits, and anything at all.
+fn any_f64() -> impl Strategy<Value = f64> {
     prop_oneof![
-        any::<i64>().prop_map(Value::from),
-        any::<u64>().prop_map(Value::from),
-        any::<f64>().prop_map(Value::from), // NaN and infinities become null
+        any::<f64>(),
         select(vec![
-            0.0,
+            f64::NAN,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
             -0.0,
-            1e-7,
-            4e-7,
-            5e-7,
-            0.5,
-            2.5,
-            3.003,
-            29.97,
-            59.94,
-            1000.0,
-            1000.0001,
+            0.0,
+            1e-9,
+            0.0000005,
             1e7,
-            1e7 + 1.0,
-            1e308,
-            -1.0,
+            1e7 + 1e-3,
+            -1e7,
+            1e300,
             f64::MAX,
-            f64::MIN_POSITIVE,
+            f64::MIN,
             f64::EPSILON,
-        ])
-        .prop_map(Value::from),
-        (0..200u32).prop_map(|n| json!(f64::from(n) / 8.0)),
-    ]
-}
-
-fn string() -> impl Strategy<Value = String> {
-    prop_oneof![
-        ".{0,12}",
-        "[a-z0-9./ -]{0,8}",
-        select(vec![
-            "",
-            "png",
-            "jpeg",
-            "gif",
-            "pq",
-            "hlg",
-            "a.mp4",
-            "alias/a.mp4",
-            "b.mp4",
-            "30000/1001",
-            "24000/1001",
-            "29.97",
-            "1/0",
-            "0/0",
-            "4294967295/1",
-            "1/4294967295",
-            "NaN",
-            "inf",
-            "-0",
-            ".",
-            "..",
-            "../../x",
-            "a/b",
-            "con",
-            "CON.txt",
-            "framex-report.json",
-            "\u{0}",
-            "\u{1b}[2J",
-            "é",
-            "\u{202e}",
-        ])
-        .prop_map(String::from),
-        (any::<u32>(), any::<u32>()).prop_map(|(n, d)| format!("{n}/{d}")),
-        (1usize..300).prop_map(|n| "x".repeat(n)),
-    ]
-}
-
-/// Any JSON value, small.
-fn any_value() -> impl Strategy<Value = Value> {
-    let leaf = prop_oneof![
-        Just(Value::Null),
-        any::<bool>().prop_map(Value::Bool),
-        number(),
-        string().prop_map(Value::String),
-    ];
-    leaf.prop_recursive(3, 24, 4, |inner| {
-        prop_oneof![
-            prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
-            prop::collection::btree_map(
-                prop_oneof![select(FIELDS.to_vec()).prop_map(String::from), ".{0,6}"],
-                inner,
-                0..4
-            )
-            .prop_map(|m| Value::Object(m.into_iter().collect())),
-        ]
-    })
-}
-
-/// A value for field `field`: of the right type most of the time, of any
-/// type now and then.
-fn field_value(field: &'static str) -> BoxedStrategy<Value> {
-    let right: BoxedStrategy<Value> = match field {
-        "id" => prop_oneof![
-            3 => (0..6u32).prop_map(|n| json!(format!("e{n}"))),
-            1 => string().prop_map(Value::String),
-        ]
-        .boxed(),
-        "src" => prop_oneof![
-            3 => select(vec!["a.mp4", "alias/a.mp4", "b.mp4", "n.mp4"]).prop_map(|s| json!(s)),
-            1 => string().prop_map(Value::String),
-        ]
-        .boxed(),
-        "fps" => prop_oneof![
-            number(),
-            select(vec![24, 25, 30, 60]).prop_map(|n| json!(n)),
-            string().prop_map(Value::String),
-        ]
-        .boxed(),
-        "format" => prop_oneof![
-            3 => select(vec!["png", "jpeg"]).prop_map(|s| json!(s)),
-            1 => string().prop_map(Value::String),
-        ]
-        .boxed(),
-        "sdrToHdrTransfer" => prop_oneof![
-            select(vec!["pq", "hlg"]).prop_map(|s| json!(s)),
-            string().prop_map(Value::String),
-        ]
-        .boxed(),
-        // mediaStart, duration
-        _ => prop_oneof![
-            3 => (0..40u32).prop_map(|n| json!(f64::from(n) / 10.0)),
-            2 => number(),
-        ]
-        .boxed(),
-    };
-    prop_oneof![20 => right, 1 => any_value()].boxed()
-}
-
-/// An element: each real field present most of the time, now and then an
-/// unknown one, now and then not an object at all.
-fn element_like() -> BoxedStrategy<Value> {
-    let fields: Vec<_> = FIELDS
-        .iter()
-        .map(|&f| {
-            let weight = if f == "sdrToHdrTransfer" { 0.2 } else { 0.98 };
-            prop::option::weighted(weight, field_value(f)).prop_map(move |v| (f, v))
-        })
-        .collect();
-    let object = (
-        fields,
-        prop::option::weighted(0.05, (".{1,10}", any_value())),
-    )
-        .prop_map(|(fields, extra)| {
-            let mut map: Map<String, Value> = fields
-                .into_iter()
-                .filter_map(|(f, v)| Some((f.to_string(), v?)))
-                .collect();
-            if let Some((k, v)) = extra {
-                map.insert(k, v);
-            }
-            Value::Object(map)
-        });
-    prop_oneof![20 => object, 1 => any_value()].boxed()
-}
-
-fn composition_like() -> impl Strategy<Value = Value> {
-    let elements = prop_oneof![
-        20 => prop::collection::vec(element_like(), 0..8).prop_map(Value::Array),
-        1 => any_value(),
-    ];
-    (
-        elements,
-        prop::option::weighted(0.05, (".{1,8}", any_value())),
-    )
-        .prop_map(|(elements, extra)| {
-            let mut map = Map::new();
-            map.insert("elements".into(), elements);
-            if let Some((k, v)) = extra {
-                map.insert(k, v);
-            }
-            Value::Object(map)
-        })
-}
-
-fn identity_like() -> impl Strategy<Value = Value> {
-    prop_oneof![
-        (string(), any::<u64>(), any::<i64>()).prop_map(|(path, size, mtime)| {
-            json!({"kind": "file", "path": path, "size": size, "mtimeNs": mtime})
-        }),
-        string().prop_map(|b| json!({"kind": "content", "blake3": b})),
-        string().prop_map(|n| json!({"kind": "name", "name": n})),
-        any_value(),
-    ]
-}
-
-fn request_like() -> impl Strategy<Value = Value> {
-    let facts = (
-        identity_like(),
-        prop::option::of(prop_oneof![
-            (0..5_000_000i64).prop_map(Value::from),
-            number()
+            999.9999999,
+            1000.0,
+            1000.0005,
         ]),
-        any::<bool>(),
-        any::<bool>(),
-    )
-        .prop_map(|(identity, duration, alpha, vfr)| {
-            let mut facts = json!({"identity": identity, "alpha": alpha, "vfr": vfr});
-            if let Some(d) = duration {
-                facts["durationUs"] = d;
-            }
-            facts
-        });
+        -10.0..10_000.0f64,
+    ]
+}
+
+fn any_fps() -> impl Strategy<Value = FpsInput> {
+    prop_oneof![
+        any_f64().prop_map(FpsInput::Number),
+        (any::<u32>(), any::<u32>()).prop_map(|(n, d)| FpsInput::Text(format!("{n}/{d}"))),
+        (0..2000u32, 1..4_294_967_295u32).prop_map(|(n, d)| FpsInput::Text(format!("{n}/{d}"))),
+        any_f64().prop_map(|v| FpsInput::Text(v.to_string())),
+        ".{0,8}".prop_map(FpsInput::Text),
+    ]
+}
+
+fn any_element() -> impl Strategy<Value = ElementInput> {
     (
-        composition_like(),
-        prop::collection::btree_map(
-            select(vec!["a.mp4", "alias/a.mp4", "b.mp4"]).prop_map(String::from),
-            facts,
-            0..3,
+        select(vec!["a", "b", "c", "d", "e", ""]),
+        select(vec!["a.mp4", "b.mp4", "n.mp4", ""]),
+        any_f64(),
+        any_f64(),
+        any_fps(),
+        select(vec!["png", "jpeg", "gif"]),
+        select(vec![None, Some("pq"), Some("x")]),
+        (
+            prop::option::weighted(0.3, any_f64()),
+            prop::option::weighted(0.3, any_fps()),
+            any::<bool>(),
         ),
-        prop::option::of((any::<bool>(), number())),
-        prop::collection::vec(string(), 0..3),
     )
-        .prop_map(|(composition, sources, options, cached)| {
-            let mut request =
-                json!({"composition": composition, "sources": sources, "cachedKeys": cached});
-            if let Some((superset, gap)) = options {
-                request["options"] = json!({"superset": superset, "supersetGapUs": gap});
-            }
-            request
-        })
+        .prop_map(
+            |(
+                id,
+                src,
+                media_start,
+                duration,
+                fps,
+                format,
+                transfer,
+                (media_duration, rate, looping),
+            )| {
+                ElementInput {
+                    id: id.into(),
+                    src: src.into(),
+                    media_start,
+                    duration,
+                    media_duration,
+                    fps,
+                    playback_rate: rate,
+                    looping,
+                    format: format.into(),
+                    sdr_to_hdr_transfer: transfer.map(Into::into),
+                    identity: None,
+                }
+            },
+        )
 }
 
-/// Compositions that mostly plan: few ids, sources and rates, starts and
-/// durations on and off the frame grids, so that dedupe, superset groups and
-/// clamping at a source's end all happen.
-fn valid_request() -> impl Strategy<Value = Value> {
-    let element = (
-        select(vec!["a.mp4", "alias/a.mp4", "b.mp4", "n.mp4"]),
-        prop_oneof![(0..30u32).prop_map(|n| f64::from(n) / 10.0), 0.0..3.0f64],
-        prop_oneof![(1..30u32).prop_map(|n| f64::from(n) / 10.0), 0.001..4.0f64],
-        select(vec![
-            json!(30),
-            json!(24),
-            json!(29.97),
-            json!("30000/1001"),
-            json!(60),
-            json!(7),
-            json!(0.4),
-        ]),
-        select(vec!["png", "jpeg"]),
-        select(vec![None, None, Some("pq"), Some("hlg")]),
-    );
-    (
-        prop::collection::vec(element, 0..12),
-        any::<bool>(),
-        select(vec![0i64, 100_000, 1_000_000]),
-    )
-        .prop_map(|(elements, superset, gap)| {
-            let elements: Vec<Value> = elements
-                .into_iter()
-                .enumerate()
-                .map(|(i, (src, start, duration, fps, format, transfer))| {
-                    let mut e = json!({"id": format!("e{i}"), "src": src, "mediaStart": start,
-                        "duration": duration, "fps": fps, "format": format});
-                    if let Some(t) = transfer {
-                        e["sdrToHdrTransfer"] = json!(t);
-                    }
-                    e
-                })
-                .collect();
-            json!({
-                "composition": {"elements": elements},
-                "sources": serde_json::to_value(facts()).unwrap(),
-                "options": {"superset": superset, "supersetGapUs": gap},
-            })
-        })
+/// Applies up to three edits (cut a few characters, insert a few) to `text`.
+fn damaged(text: &str, edits: Vec<(prop::sample::Index, usize, String)>) -> String {
+    let mut text = text.to_string();
+    for (at, cut, insert) in edits {
+        let mut at = at.index(text.len() + 1);
+        while !text.is_char_boundary(at) {
+            at -= 1;
+        }
+        let mut end = (at + cut).min(text.len());
+        while !text.is_char_boundary(end) {
+            end += 1;
+        }
+        text.replace_range(at..end, &insert);
+    }
+    text
 }
 
 // ---------------------------------------------------------------------------
 // The properties.
 
 proptest! {
-    #![proptest_config(config())]
+    #![proptest_config(config(600))]
 
     #[test]
     fn arbitrary_bytes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..512)) {
@@ -569,10 +403,21 @@ proptest! {
     }
 
     #[test]
+    fn arbitrary_text_never_panics(text in prop_oneof![
+        any::<String>(),
+        r#"[\[\]{}",:0-9a-zA-Z./ eE+-]{0,80}"#,
+    ]) {
+        check_text(&text)?;
+    }
+
+    #[test]
     fn json_token_soups_never_panic(text in token_soup()) {
         check_text(&text)?;
         check_text(&format!("{{\"elements\":[{text}]}}"))?;
         check_text(&format!("{{\"composition\":{{\"elements\":[{{\"id\":{text}}}]}}}}"))?;
+        check_text(&format!(
+            "{{\"composition\":{{\"elements\":[]}},\"sources\":{{\"a.mp4\":{{\"identity\":{{\"kind\":\"name\",\"name\":\"a\"}},\"timeline\":{text}}}}}}}"
+        ))?;
     }
 
     #[test]
@@ -586,37 +431,68 @@ proptest! {
     fn request_shaped_json_never_panics(value in request_like()) {
         check_text(&value.to_string())?;
     }
+}
 
+proptest! {
+    #![proptest_config(config(200))]
+
+    /// Valid requests, damaged by a few edits.
     #[test]
-    fn planning_is_deterministic(value in valid_request()) {
-        let text = value.to_string();
-        let planned = check_text(&text)?;
-        // Reordering the keys of the document changes nothing.
+    fn damaged_requests_never_panic(
+        request in request(4),
+        edits in prop::collection::vec((any::<prop::sample::Index>(), 0..3usize, ".{0,3}"), 1..4),
+    ) {
+        let text = serde_json::to_string(&request).unwrap();
+        check_text(&damaged(&text, edits))?;
+    }
+
+    /// Any `f64` and any rate text in the elements of a request with real
+    /// sources; the elements that validate plan the same on their own.
+    #[test]
+    fn arbitrary_numbers_in_elements_never_panic(
+        elements in prop::collection::vec(any_element(), 0..6),
+        a in source_spec(),
+        duration_us in prop::option::of(any::<i64>()),
+        seek_cost in any::<u32>(),
+    ) {
+        let sources: BTreeMap<String, SourceFacts> = [
+            ("a.mp4".to_string(), a.facts(SourceIdentity::Name { name: "a".into() }, true)),
+            ("b.mp4".to_string(), SourceFacts {
+                identity: SourceIdentity::Name { name: "b".into() },
+                duration_us,
+                ..SourceFacts::default()
+            }),
+        ]
+        .into_iter()
+        .collect();
+        let mut request = Request {
+            composition: Composition { elements },
+            sources,
+            ..Request::default()
+        };
+        request.options.seek_cost_frames = seek_cost;
+        let planned = plan_deterministically(&request)?;
+        if let Ok(valid) = validate(&request.composition, &request.sources) {
+            let direct = plan_elements(&valid, &request.sources, &request.cached_frames, &request.options);
+            prop_assert_eq!(direct.ok().map(|p| serde_json::to_string(&p).unwrap()), planned);
+        }
+    }
+
+    /// Requests that plan: the same plan from their JSON, compact and
+    /// pretty (other key order, other whitespace).
+    #[test]
+    fn planning_is_deterministic(request in request(8)) {
+        let value = serde_json::to_value(&request).unwrap();
+        let planned = check_text(&value.to_string())?;
         let pretty = serde_json::to_string_pretty(&value).unwrap();
         prop_assert_eq!(planned, check_text(&pretty)?);
     }
 }
 
-/// Enough of the valid requests plan for the determinism property to mean
-/// something.
-#[test]
-fn most_generated_requests_plan() {
-    use proptest::strategy::ValueTree;
-    use proptest::test_runner::TestRunner;
-    let mut runner = TestRunner::deterministic();
-    let strategy = valid_request();
-    let planned = (0..200)
-        .filter(|_| {
-            let value = strategy.new_tree(&mut runner).unwrap().current();
-            plan_case_json(&value.to_string()).is_ok()
-        })
-        .count();
-    assert!(planned >= 150, "only {planned} of 200 planned");
-}
-
 /// Inputs far beyond what the generators reach: deep nesting everywhere a
 /// value can go, a megabyte of one string, an id of 100 000 characters,
-/// every number JSON can write. Errors or plans, never a crash.
+/// every number JSON can write, timelines of ten million frames and runs
+/// that overflow. Errors or plans, never a crash.
 #[test]
 fn extreme_documents_are_errors_not_crashes() {
     let element = |field: &str, value: &str| {
@@ -632,6 +508,12 @@ fn extreme_documents_are_errors_not_crashes() {
             .collect();
         format!(r#"{{"elements":[{{{}}}]}}"#, fields.join(","))
     };
+    let with_timeline = |timeline: &str| {
+        format!(
+            r#"{{"composition":{{"elements":[{{"id":"a","src":"a.mp4","mediaStart":9999999,"duration":1000,"fps":1000,"format":"png","loop":true}}]}},
+                "sources":{{"a.mp4":{{"identity":{{"kind":"name","name":"a"}},"timeline":{timeline}}}}}}}"#
+        )
+    };
     let deep_array = format!("{}{}", "[".repeat(200_000), "]".repeat(200_000));
     let deep_object = format!("{}1{}", r#"{"a":"#.repeat(200_000), "}".repeat(200_000));
     let mut texts = vec![
@@ -640,12 +522,20 @@ fn extreme_documents_are_errors_not_crashes() {
         format!(r#"{{"elements":{deep_array}}}"#),
         format!(r#"{{"composition":{deep_object}}}"#),
         format!(r#"{{"composition":{{"elements":[]}},"sources":{{"a.mp4":{deep_object}}}}}"#),
-        format!(r#"{{"composition":{{"elements":[]}},"cachedKeys":{deep_array}}}"#),
+        format!(r#"{{"composition":{{"elements":[]}},"cachedFrames":{deep_array}}}"#),
         "\"".to_string() + &"x".repeat(1 << 20),
         format!("\"{}\"", "\\u0000".repeat(100_000)),
         " ".repeat(1 << 20),
+        with_timeline(r#"{"timeBase":"1/4294967295","pts":[[0,1,10000000]],"end":10000000}"#),
+        with_timeline(r#"{"timeBase":"4294967295/1","pts":[[0,1,2]],"end":9223372036854775807}"#),
+        with_timeline(
+            r#"{"timeBase":"1/4294967295","pts":[[0,4294967295,2]],"end":9223372036854775807}"#,
+        ),
+        with_timeline(r#"{"timeBase":"1/1","pts":[[0,1,10000001]],"end":10000001}"#),
+        with_timeline(r#"{"timeBase":"1/1","pts":[[0,9223372036854775807,2]],"end":1}"#),
+        with_timeline(r#"{"timeBase":"1/1","pts":[[0,1,1]],"end":2,"keyframes":[[0,1,10000000]]}"#),
     ];
-    for field in FIELDS {
+    for field in ELEMENT_FIELDS {
         texts.push(element(field, &deep_array));
         texts.push(element(field, &deep_object));
         texts.push(element(field, &json!("y".repeat(100_000)).to_string()));
@@ -663,7 +553,13 @@ fn extreme_documents_are_errors_not_crashes() {
     }
     for text in &texts {
         let result = std::panic::catch_unwind(|| {
-            let _ = Composition::from_json(text).map(|c| check_composition_plain(&c));
+            let _ = Composition::from_json(text).map(|c| {
+                plan(&Request {
+                    composition: c,
+                    sources: facts(),
+                    ..Request::default()
+                })
+            });
             let _ = plan_case_json(text);
         });
         assert!(
@@ -674,50 +570,13 @@ fn extreme_documents_are_errors_not_crashes() {
     }
 }
 
-fn check_composition_plain(composition: &Composition) {
-    let request = Request {
-        composition: composition.clone(),
-        sources: facts(),
-        ..Request::default()
-    };
-    let _ = plan(&request);
-}
-
-/// The same requests planned by `framex plan --request --json` (another
-/// process: another hash seed, another allocator history) give exactly the
-/// library's plans.
-#[test]
-fn plans_are_the_same_in_another_process() {
-    use proptest::strategy::ValueTree;
-    use proptest::test_runner::TestRunner;
-    let mut runner = TestRunner::deterministic();
-    let strategy = valid_request();
-    let dir = tempfile::tempdir().unwrap();
-    let mut compared = 0;
-    for i in 0..24 {
-        let value = strategy.new_tree(&mut runner).unwrap().current();
-        let text = value.to_string();
-        let Ok(native) = plan_case_json(&text) else {
-            continue;
-        };
-        let path = dir.path().join(format!("request-{i}.json"));
-        std::fs::write(&path, &text).unwrap();
-        let cli = framex_tests::framex_plan_json(&["--request"], &path);
-        assert_eq!(cli, native, "request {i}: {text}");
-        compared += 1;
-    }
-    assert!(compared >= 12, "only {compared} requests planned");
-}
-
 /// The composition-shaped documents reach the planner often enough for the
-/// fuzzing to test it and not only the parser (about a quarter parse and an
-/// eighth plan; the rest are refused on a field's type, a missing field, an
+/// fuzzing to test it and not only the parser (about a quarter parse and a
+/// tenth plan; the rest are refused on a field's type, a missing field, an
 /// unknown one or a value).
 #[test]
 fn composition_shaped_documents_reach_the_planner() {
-    use proptest::strategy::ValueTree;
-    use proptest::test_runner::TestRunner;
-    let mut runner = TestRunner::deterministic();
+    let mut runner = proptest::test_runner::TestRunner::deterministic();
     let strategy = composition_like();
     let (mut parsed, mut planned) = (0, 0);
     for _ in 0..1000 {
@@ -736,4 +595,43 @@ fn composition_shaped_documents_reach_the_planner() {
         parsed >= 150 && planned >= 60,
         "{parsed} of 1000 parsed, {planned} planned"
     );
+}
+
+/// So do the request-shaped ones, sources and timelines included.
+#[test]
+fn request_shaped_documents_reach_the_planner() {
+    let mut runner = proptest::test_runner::TestRunner::deterministic();
+    let strategy = request_like();
+    let (mut parsed, mut planned, mut with_timeline) = (0, 0, 0);
+    for _ in 0..2000 {
+        let value = strategy.new_tree(&mut runner).unwrap().current();
+        if let Ok(request) = Request::from_json(&value.to_string()) {
+            parsed += 1;
+            if plan(&request).is_ok() {
+                planned += 1;
+                with_timeline +=
+                    usize::from(request.sources.values().any(|s| s.timeline.is_some()));
+            }
+        }
+    }
+    assert!(
+        parsed >= 100 && planned >= 40 && with_timeline >= 10,
+        "{parsed} of 2000 parsed, {planned} planned, {with_timeline} with a timeline"
+    );
+}
+
+/// Every element field is generated.
+#[test]
+fn element_like_names_every_field() {
+    let mut runner = proptest::test_runner::TestRunner::deterministic();
+    let strategy = element_like();
+    let mut seen = std::collections::BTreeSet::new();
+    for _ in 0..500 {
+        if let Value::Object(map) = strategy.new_tree(&mut runner).unwrap().current() {
+            seen.extend(map.keys().cloned());
+        }
+    }
+    for field in ELEMENT_FIELDS {
+        assert!(seen.contains(field), "{field} never generated");
+    }
 }

@@ -91,12 +91,13 @@ fn the_example_composition_is_a_case() {
     assert_eq!(Request::from_json(&case).unwrap().composition, composition);
 }
 
-/// The cache-hit case names real keys: those of `hit-a` and `hit-d`, computed
-/// here from their dedupe keys, not copied from a plan. When the key scheme
-/// changes (a recipe version bump), this says why the case stopped hitting.
+/// The cache case names real recipe keys: those of talk.mov in PNG and in
+/// JPEG, computed here from the source's identity, time base and recipe, not
+/// copied from a plan. When the key scheme changes (a schema or recipe
+/// version bump), this says why the case stopped hitting.
 #[test]
-fn the_cache_hit_case_names_the_keys_of_its_hits() {
-    use framex_core::{DedupeKey, Fps, ImageFormat, SourceIdentity};
+fn the_cache_case_names_the_keys_of_its_hits() {
+    use framex_core::{recipe_key, ImageFormat, Recipe, Role, SourceIdentity, TimeBase};
     let text = std::fs::read_to_string(cases_dir().join("cache-hits-and-misses.json")).unwrap();
     let request = Request::from_json(&text).unwrap();
     let talk = SourceIdentity::File {
@@ -104,34 +105,24 @@ fn the_cache_hit_case_names_the_keys_of_its_hits() {
         size: 73_400_320,
         mtime_ns: 1_732_500_000_123_456_789,
     };
-    let key = |start_us, duration_us, fps, format| {
-        DedupeKey {
-            source: talk.clone(),
-            start_us,
-            duration_us,
-            fps: Fps::new(fps, 1).unwrap(),
-            format,
-            transfer: None,
-            frames: None,
-            last_frame: false,
-        }
-        .cache_key()
-    };
-    let hit_a = key(0, 2_000_000, 30, ImageFormat::Png);
-    let hit_d = key(10_000_000, 1_000_000, 24, ImageFormat::Jpeg);
-    for (id, key) in [("hit-a", &hit_a), ("hit-d", &hit_d)] {
+    let time_base = TimeBase::new(1, 15360).unwrap();
+    for format in [ImageFormat::Png, ImageFormat::Jpeg] {
+        let key = recipe_key(&talk, time_base, Recipe::new(format, false, None));
         assert!(
-            request.cached_keys.contains(key),
-            "cache-hits-and-misses.json must list {id}'s cache key {key}: run the plan and copy it"
+            request.cached_frames.contains_key(&key),
+            "cache-hits-and-misses.json must list talk.mov's {format:?} frames under {key}: \
+             plan the case and copy the key"
         );
     }
     let plan = framex_core::plan(&request).unwrap();
-    let hits: Vec<&str> = plan
-        .assignments
+    let roles: Vec<(&str, &Role)> = plan
+        .elements
         .iter()
-        .filter(|a| a.cache_hit)
-        .map(|a| a.element_id.as_str())
+        .map(|e| (e.element_id.as_str(), &e.role))
         .collect();
-    assert_eq!(hits, ["hit-a", "hit-a-again", "hit-d"]);
-    assert_eq!(plan.totals.cache_hits, 2, "counted once per unique work");
+    assert_eq!(roles[0], ("hit-a", &Role::CacheHit));
+    assert_eq!(roles[4], ("hit-d", &Role::CacheHit));
+    // hit-a's 60 frames, and hit-d's 24; the stray time 100 (no frame) and
+    // the unknown key count for nothing.
+    assert_eq!(plan.totals.cache_hits, 60 + 24);
 }
