@@ -73,6 +73,9 @@ pub struct Extracted {
     pub retries: u64,
 }
 
+/// Frames published at once: one filesystem sync for each batch.
+const PUBLISH_BATCH: usize = 24;
+
 /// How many keyframes further back a segment is tried when its decoder
 /// drops a planned frame.
 const MAX_EARLIER: u32 = 3;
@@ -182,6 +185,7 @@ pub fn extract(
     let mut delivered: Vec<Option<u64>> = vec![None; parts.len()];
     let mut stored: Vec<Vec<(i64, PendingBlob)>> = (0..parts.len()).map(|_| Vec::new()).collect();
     let mut published: Vec<Vec<(i64, BlobRef)>> = vec![Vec::new(); parts.len()];
+    let mut made = vec![0u64; parts.len()];
     let mut failed: Vec<Option<ExtractError>> = vec![None; parts.len()];
     let mut appended = vec![false; parts.len()];
     std::thread::scope(|scope| {
@@ -281,6 +285,16 @@ pub fn extract(
                                 pending.discard();
                             } else {
                                 stored[part].push((pts, pending));
+                                made[part] += 1;
+                                // Published in batches as they come: one
+                                // sync per batch, and a run killed midway
+                                // keeps what it made.
+                                if stored[part].len() >= PUBLISH_BATCH {
+                                    let pending = std::mem::take(&mut stored[part]);
+                                    let run = &runs[parts[part].run];
+                                    let records = publish(store, run, pending, &mut failed[part]);
+                                    published[part].extend(records);
+                                }
                             }
                         }
                         Err(err) => {
@@ -303,14 +317,14 @@ pub fn extract(
             };
             let done = match delivered[part] {
                 Some(u64::MAX) => false,
-                Some(n) => stored[part].len() as u64 == n || failed[part].is_some(),
+                Some(n) => made[part] == n || failed[part].is_some(),
                 None => false,
             };
             if done && !appended[part] {
                 appended[part] = true;
                 let pending = std::mem::take(&mut stored[part]);
-                published[part] =
-                    publish(store, &runs[parts[part].run], pending, &mut failed[part]);
+                let records = publish(store, &runs[parts[part].run], pending, &mut failed[part]);
+                published[part].extend(records);
             }
         }
     });
@@ -318,7 +332,8 @@ pub fn extract(
     for part in 0..parts.len() {
         if !appended[part] {
             let pending = std::mem::take(&mut stored[part]);
-            published[part] = publish(store, &runs[parts[part].run], pending, &mut failed[part]);
+            let records = publish(store, &runs[parts[part].run], pending, &mut failed[part]);
+            published[part].extend(records);
         }
     }
     for run in runs {

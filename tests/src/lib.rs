@@ -348,10 +348,10 @@ pub fn error_text(message: &str, errors: Option<&serde_json::Value>) -> String {
 }
 
 pub mod check;
-pub mod plan_check;
 pub mod clips;
 pub mod framenum;
-pub mod oracle;
 pub mod generate;
+pub mod oracle;
+pub mod plan_check;
 pub mod reference;
 pub mod wasm;

@@ -20,11 +20,11 @@ use framex_core::{
     plan, plan_elements, validate, Composition, ElementInput, FpsInput, PlanError, Request,
     SourceFacts, SourceIdentity,
 };
-use framex_tests::plan_check::{check_plan, Depth};
 use framex_tests::generate::{
     composition_like, element_like, request, request_like, source_spec, ELEMENT_FIELDS,
 };
 use framex_tests::plan_case_json;
+use framex_tests::plan_check::{check_plan, Depth};
 use proptest::prelude::*;
 use proptest::sample::select;
 use proptest::strategy::ValueTree;

@@ -18,8 +18,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use framex_core::{plan, validate, Plan, Request, Role};
-use framex_tests::plan_check::{check_plan, Depth};
 use framex_tests::generate::{request, request_spec};
+use framex_tests::plan_check::{check_plan, Depth};
 use proptest::prelude::*;
 
 fn config(cases: u32) -> ProptestConfig {
