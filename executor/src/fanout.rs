@@ -6,7 +6,12 @@ use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 
+use framex_core::{ElementPlan, Timeline};
+
+use crate::error::ExtractError;
 use crate::leftovers::{frame_name, BUILDING_MARKER};
+use crate::lookup::Stored;
+use crate::store::Store;
 
 /// Where links to each blob come from: the blob itself, or, once its link
 /// count is exhausted (ext4 allows 65 000 links per file: a frame held for
@@ -84,4 +89,68 @@ fn replace_dir(from: &Path, target: &Path) -> io::Result<()> {
         fs::remove_file(target)?;
     }
     fs::rename(from, target)
+}
+
+/// The error of the first failed run the element needs, as it reports it:
+/// `[shared extraction, leader <id>] …` when another element leads that run.
+pub fn element_error(
+    element: &ElementPlan,
+    runs: &BTreeMap<String, Result<(), ExtractError>>,
+    leaders: &BTreeMap<&str, &str>,
+) -> Option<ExtractError> {
+    element.runs.iter().find_map(|id| {
+        let err = runs.get(id)?.as_ref().err()?;
+        let leader = leaders.get(id.as_str()).copied().unwrap_or_default();
+        Some(if leader == element.element_id {
+            err.clone()
+        } else {
+            err.shared(leader)
+        })
+    })
+}
+
+/// Fills an element's directory: for each tick, the blob of the frame it
+/// shows (made by this run, or stored before).
+pub fn fan_out(
+    element: &ElementPlan,
+    timeline: &Timeline,
+    store: &Store,
+    stored: &Stored,
+    made: &BTreeMap<String, BTreeMap<i64, crate::store::BlobRef>>,
+    target: &Path,
+    links: &mut LinkSources,
+) -> Result<u64, ExtractError> {
+    let made = made.get(&element.recipe);
+    let blob_of = |pts: i64| {
+        made.and_then(|m| m.get(&pts))
+            .or_else(|| stored.blob(&element.recipe, pts))
+    };
+    let mut missing = None;
+    let frames = element.shown().map(|frame| {
+        let pts = timeline.pts(frame);
+        match blob_of(pts) {
+            Some(blob) => Ok(store.blob_path(blob)),
+            None => {
+                missing.get_or_insert(pts);
+                Err(std::io::Error::other(format!("no stored frame at {pts}")))
+            }
+        }
+    });
+    // Every blob of a recipe has the recipe's extension.
+    let first_ext = element
+        .shown()
+        .next()
+        .and_then(|f| blob_of(timeline.pts(f)))
+        .map_or("png".to_string(), |b| b.ext.clone());
+    let result = fill_element_dir(target, &first_ext, frames, links);
+    result.map_err(|e| match missing {
+        Some(pts) => ExtractError::BadOutput {
+            detail: format!(
+                "the frame at {pts} (time base {}) of element {} was never made",
+                timeline.time_base(),
+                element.element_id
+            ),
+        },
+        None => ExtractError::io("filling", target, &e),
+    })
 }

@@ -7,11 +7,11 @@
 //! element a directory of hard links. [`run`] is the one entry point; the
 //! `framex` binary is its command line.
 //!
-//! A run, stage by stage (one module each):
-//! [`prepare`] (resolve, hash, download, [`probe`]) → [`lookup`] (the
-//! [`store`]'s index, digests checked) → plan (`framex_core`) → [`extract`]
-//! ([`decode`] → [`encode`] → [`store`]) → [`fanout`] → [`report`]; [`run`]
-//! sequences them. Every external tool runs through [`process`].
+//! A run, stage by stage (one module each): [`plan`] ([`prepare`]: resolve,
+//! hash, download, [`probe`]; [`lookup`]: the [`store`]'s index, digests
+//! checked; the plan from `framex_core`) → [`extract`] ([`decode`] →
+//! [`encode`] → [`store`]) → [`fanout`] → [`report`]; [`run`] sequences
+//! them with [`options`]. Every external tool runs through [`process`].
 #![warn(missing_docs)]
 
 pub mod content;
@@ -24,6 +24,8 @@ pub mod extract;
 pub mod fanout;
 pub mod leftovers;
 pub mod lookup;
+pub mod options;
+pub mod plan;
 pub mod prepare;
 pub mod probe;
 pub mod process;

@@ -144,3 +144,18 @@ impl Report {
         self.elements.values().all(|e| e.status == Status::Ok)
     }
 }
+
+/// Writes the report beside and renames it, so no reader (and no crash)
+/// sees half a report. When it cannot be written (a full disk), an older
+/// run's report must not pass for this run's either.
+pub fn write_report(out_dir: &std::path::Path, report: &Report) -> std::io::Result<()> {
+    let json = serde_json::to_vec_pretty(report).expect("reports serialize");
+    let path = out_dir.join(REPORT_FILE);
+    let tmp = out_dir.join(format!(".{REPORT_FILE}.{}", std::process::id()));
+    std::fs::write(&tmp, json)
+        .and_then(|()| std::fs::rename(&tmp, &path))
+        .inspect_err(|_| {
+            let _ = std::fs::remove_file(&tmp);
+            let _ = std::fs::remove_file(&path);
+        })
+}

@@ -1,0 +1,84 @@
+//! How a run is set up: [`RunOptions`], built in one place with every
+//! default ([`RunOptions::new`]).
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use framex_core::PlanOptions;
+use tokio_util::sync::CancellationToken;
+
+use crate::events::{Event, EventSink};
+use crate::prepare::SourceOptions;
+use crate::tools::Tools;
+
+/// Default store size cap: 2 GiB.
+pub const DEFAULT_MAX_CACHE_BYTES: u64 = 2 << 30;
+
+/// Store entries used more recently than this are never evicted automatically.
+pub const GC_GUARD_AGE: Duration = Duration::from_secs(3600);
+
+/// How to run.
+#[derive(Clone, Debug)]
+pub struct RunOptions {
+    /// The composition file.
+    pub composition: PathBuf,
+    /// Where element directories and the report go.
+    pub out_dir: PathBuf,
+    /// The store root; `None` runs without one (a private store for the run).
+    pub cache_dir: Option<PathBuf>,
+    /// Most ffmpeg processes at once (decoders; probes).
+    pub jobs: usize,
+    /// Encoder threads.
+    pub encoders: usize,
+    /// Per-process timeout for ffmpeg and ffprobe.
+    pub timeout: Duration,
+    /// ffmpeg and ffprobe.
+    pub tools: Tools,
+    /// Cancels the run (Ctrl-C).
+    pub cancel: CancellationToken,
+    /// Draw a progress bar (on a terminal).
+    pub progress: bool,
+    /// Planning options.
+    pub plan: PlanOptions,
+    /// Store size cap applied after a run that made frames.
+    pub max_cache_bytes: u64,
+    /// Content identity directories and how remote sources are fetched.
+    pub sources: SourceOptions,
+    /// Where progress events go, if anywhere.
+    pub events: Option<EventSink>,
+}
+
+impl RunOptions {
+    /// Options for `composition` → `out_dir` with every default: the
+    /// default store, decoders and encoders sized to the machine.
+    pub fn new(composition: PathBuf, out_dir: PathBuf, tools: Tools) -> Self {
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        Self {
+            composition,
+            out_dir,
+            cache_dir: Some(crate::default_cache_dir()),
+            jobs: default_decoders(cores),
+            encoders: cores,
+            timeout: Duration::from_secs(300),
+            tools,
+            cancel: CancellationToken::new(),
+            progress: false,
+            plan: PlanOptions::default(),
+            max_cache_bytes: DEFAULT_MAX_CACHE_BYTES,
+            sources: SourceOptions::default(),
+            events: None,
+        }
+    }
+
+    pub(crate) fn emit(&self, event: Event) {
+        if let Some(sink) = &self.events {
+            sink.send(&event);
+        }
+    }
+}
+
+/// Decoders for `cores` cores: ffmpeg's decoders are threaded themselves,
+/// so one process keeps two cores busy; more only pay off with more cores.
+pub fn default_decoders(cores: usize) -> usize {
+    (cores / 4).clamp(1, 8)
+}
