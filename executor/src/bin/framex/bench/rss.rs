@@ -45,7 +45,8 @@ pub fn peak_rss(
             "id": "a",
             "src": clip.to_string_lossy(),
             "mediaStart": 0,
-            "duration": frames as f64 / 30.0,
+            // Whole microseconds just short of N/30 s: ceil(duration × 30) = N.
+            "duration": (frames * 1_000_000 / 30) as f64 / 1e6,
             "fps": 30,
             "format": "png",
         });
