@@ -28,6 +28,11 @@ use runner::Framex;
 use scenario::{run_scenario, scenarios, Context, RealClip, ScenarioResult};
 use stats::Figure;
 
+/// What `--scenario` can name.
+const NAMES: [&str; 10] = [
+    "single", "dup3", "overlap", "mixed", "vfr", "upsample", "small", "real", "plan", "rss",
+];
+
 /// Everything one `framex bench` measured.
 #[derive(Clone, Debug, Default, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -92,6 +97,12 @@ pub fn bench(args: &BenchArgs, tools: &Tools) -> Result<ExitCode, String> {
     std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     let dir = dir.canonicalize().map_err(|e| e.to_string())?;
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    if let Some(unknown) = args.scenarios.iter().find(|s| !NAMES.contains(&s.as_str())) {
+        return Err(format!(
+            "no scenario or section {unknown:?} (there are {})",
+            NAMES.join(", ")
+        ));
+    }
     let wanted = |name: &str| args.scenarios.is_empty() || args.scenarios.iter().any(|s| s == name);
     let mut report = BenchReport {
         command: std::iter::once("framex".to_string())

@@ -206,6 +206,12 @@ pub struct ScenarioResult {
     /// ranges, ms (overlap only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub union_cold_ms: Option<Figure>,
+    /// CPU time of the hand-written commands, ms.
+    pub ffmpeg_cpu_ms: Figure,
+    /// CPU time of framex cold, its ffmpeg decoders included, ms.
+    pub cold_cpu_ms: Figure,
+    /// CPU time of the framex process alone cold (encoders, store, …), ms.
+    pub cold_own_cpu_ms: Figure,
     /// framex's peak RSS cold, MB (its ffmpeg children not counted).
     pub cold_rss_mb: Figure,
     /// framex's peak RSS warm, MB.
@@ -424,10 +430,13 @@ pub fn run_scenario(ctx: &Context, scenario: &Scenario) -> Result<ScenarioResult
     let (union_out, union_cache) = (work.join("union-out"), work.join("union-store"));
     let mut times: [Vec<Duration>; 4] = Default::default();
     let mut rss: [Vec<f64>; 2] = Default::default();
+    let mut cpu: [Vec<f64>; 3] = Default::default();
     let mut phases: BTreeMap<String, Vec<f64>> = BTreeMap::new();
     let mut last_cold: Option<FramexRun> = None;
     for _ in 0..ctx.repeat.max(1) {
-        times[0].push(run_commands(&ctx.ffmpeg, &commands, ctx.jobs)?);
+        let baseline = run_commands(&ctx.ffmpeg, &commands, ctx.jobs)?;
+        times[0].push(baseline.wall);
+        cpu[0].push(baseline.cpu_ms);
         let _ = std::fs::remove_dir_all(&out);
         let _ = std::fs::remove_dir_all(&cache);
         let cold = ctx.framex.extract(&composition, &out, &cache)?;
@@ -445,6 +454,8 @@ pub fn run_scenario(ctx: &Context, scenario: &Scenario) -> Result<ScenarioResult
         times[2].push(warm.wall);
         rss[0].push(cold.peak_rss_kib as f64 / 1024.0);
         rss[1].push(warm.peak_rss_kib as f64 / 1024.0);
+        cpu[1].push(cold.cpu_ms);
+        cpu[2].push(cold.own_cpu_ms);
         let p = &cold.report.metrics.phases;
         for (name, ms) in [
             ("probe", p.probe_ms),
@@ -483,6 +494,9 @@ pub fn run_scenario(ctx: &Context, scenario: &Scenario) -> Result<ScenarioResult
         cold_ms: Figure::ms(&times[1]),
         warm_ms: Figure::ms(&times[2]),
         union_cold_ms: scenario.union.as_ref().map(|_| Figure::ms(&times[3])),
+        ffmpeg_cpu_ms: Figure::of(std::mem::take(&mut cpu[0])),
+        cold_cpu_ms: Figure::of(std::mem::take(&mut cpu[1])),
+        cold_own_cpu_ms: Figure::of(std::mem::take(&mut cpu[2])),
         cold_rss_mb: Figure::of(std::mem::take(&mut rss[0])),
         warm_rss_mb: Figure::of(std::mem::take(&mut rss[1])),
         cold_phases_ms: phases

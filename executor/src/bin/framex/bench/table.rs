@@ -137,12 +137,23 @@ pub fn bench_table(report: &BenchReport) -> String {
     }
     let _ = writeln!(
         out,
-        "\nwhere framex's cold time goes (its report's phases, ms, median):"
+        "\nwhere framex's cold time goes (its report's phases; wall of the process; CPU of framex with its ffmpeg decoders, of the framex process alone, and of the hand-written commands; ms, medians):"
     );
     let _ = writeln!(
         out,
-        "  {:<9} {:>7} {:>7} {:>7} {:>8} {:>7} {:>7}  {:>6} {:>8}",
-        "scenario", "probe", "lookup", "plan", "extract", "fanout", "total", "runs", "process"
+        "  {:<9} {:>7} {:>7} {:>7} {:>8} {:>7} {:>7}  {:>6} {:>8}   {:>10} {:>10} {:>10}",
+        "scenario",
+        "probe",
+        "lookup",
+        "plan",
+        "extract",
+        "fanout",
+        "total",
+        "runs",
+        "process",
+        "CPU framex",
+        "(own)",
+        "CPU ffmpeg"
     );
     for s in &report.scenarios {
         let phase = |name: &str| {
@@ -152,7 +163,7 @@ pub fn bench_table(report: &BenchReport) -> String {
         };
         let _ = writeln!(
             out,
-            "  {:<9} {:>7} {:>7} {:>7} {:>8} {:>7} {:>7}  {:>6} {:>8}",
+            "  {:<9} {:>7} {:>7} {:>7} {:>8} {:>7} {:>7}  {:>6} {:>8}   {:>10} {:>10} {:>10}",
             s.name,
             phase("probe"),
             phase("lookup"),
@@ -162,6 +173,9 @@ pub fn bench_table(report: &BenchReport) -> String {
             phase("total"),
             s.framex_ffmpeg_runs,
             format!("{:.0}", s.cold_ms.median),
+            format!("{:.0}", s.cold_cpu_ms.median),
+            format!("{:.0}", s.cold_own_cpu_ms.median),
+            format!("{:.0}", s.ffmpeg_cpu_ms.median),
         );
     }
     if let Some(o) = report
