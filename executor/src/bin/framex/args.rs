@@ -169,7 +169,8 @@ pub struct BenchArgs {
     /// (default: CPU cores).
     #[arg(long, short)]
     pub jobs: Option<usize>,
-    /// Print the results as JSON on stdout.
+    /// Print the results as JSON on stdout (they are always written to
+    /// `bench-report.json` in the working directory too).
     #[arg(long)]
     pub json: bool,
     /// A video no one here generated, for the real-footage scenario

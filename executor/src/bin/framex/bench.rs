@@ -182,13 +182,15 @@ pub fn bench(args: &BenchArgs, tools: &Tools) -> Result<ExitCode, String> {
         report.peak_rss = rss::peak_rss(&ctx.framex, &clip, &dir, report.repeat)?;
     }
     report.load_after = load_average();
+    let json = serde_json::to_string_pretty(&report).expect("the report serializes");
+    // Kept beside the media, whatever was printed.
+    let saved = dir.join("bench-report.json");
+    std::fs::write(&saved, &json).map_err(|e| format!("{}: {e}", saved.display()))?;
     if args.json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&report).expect("the report serializes")
-        );
+        println!("{json}");
     } else {
         print!("{}", table::bench_table(&report));
+        println!("\n(as JSON: {})", saved.display());
     }
     Ok(if report.framex_frames_ok {
         ExitCode::SUCCESS
