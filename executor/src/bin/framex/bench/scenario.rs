@@ -218,6 +218,8 @@ pub struct ScenarioResult {
     pub warm_rss_mb: Figure,
     /// framex's phase times cold, ms (from its report).
     pub cold_phases_ms: BTreeMap<String, Figure>,
+    /// framex's phase times warm, ms (from its report).
+    pub warm_phases_ms: BTreeMap<String, Figure>,
     /// cold ÷ ffmpeg.
     pub cold_over_ffmpeg: Option<Ratio>,
     /// warm ÷ cold.
@@ -431,7 +433,7 @@ pub fn run_scenario(ctx: &Context, scenario: &Scenario) -> Result<ScenarioResult
     let mut times: [Vec<Duration>; 4] = Default::default();
     let mut rss: [Vec<f64>; 2] = Default::default();
     let mut cpu: [Vec<f64>; 3] = Default::default();
-    let mut phases: BTreeMap<String, Vec<f64>> = BTreeMap::new();
+    let mut phases: [BTreeMap<String, Vec<f64>>; 2] = Default::default();
     let mut last_cold: Option<FramexRun> = None;
     for _ in 0..ctx.repeat.max(1) {
         let baseline = run_commands(&ctx.ffmpeg, &commands, ctx.jobs)?;
@@ -456,16 +458,18 @@ pub fn run_scenario(ctx: &Context, scenario: &Scenario) -> Result<ScenarioResult
         rss[1].push(warm.peak_rss_kib as f64 / 1024.0);
         cpu[1].push(cold.cpu_ms);
         cpu[2].push(cold.own_cpu_ms);
-        let p = &cold.report.metrics.phases;
-        for (name, ms) in [
-            ("probe", p.probe_ms),
-            ("lookup", p.lookup_ms),
-            ("plan", p.plan_ms),
-            ("extract", p.extract_ms),
-            ("fanout", p.fanout_ms),
-            ("total", p.total_ms),
-        ] {
-            phases.entry(name.into()).or_default().push(ms as f64);
+        for (run, phases) in [&cold, &warm].into_iter().zip(&mut phases) {
+            let p = &run.report.metrics.phases;
+            for (name, ms) in [
+                ("probe", p.probe_ms),
+                ("lookup", p.lookup_ms),
+                ("plan", p.plan_ms),
+                ("extract", p.extract_ms),
+                ("fanout", p.fanout_ms),
+                ("total", p.total_ms),
+            ] {
+                phases.entry(name.into()).or_default().push(ms as f64);
+            }
         }
         last_cold = Some(cold);
         if scenario.union.is_some() {
@@ -499,10 +503,8 @@ pub fn run_scenario(ctx: &Context, scenario: &Scenario) -> Result<ScenarioResult
         cold_own_cpu_ms: Figure::of(std::mem::take(&mut cpu[2])),
         cold_rss_mb: Figure::of(std::mem::take(&mut rss[0])),
         warm_rss_mb: Figure::of(std::mem::take(&mut rss[1])),
-        cold_phases_ms: phases
-            .into_iter()
-            .map(|(k, v)| (k, Figure::of(v)))
-            .collect(),
+        cold_phases_ms: figures(std::mem::take(&mut phases[0])),
+        warm_phases_ms: figures(std::mem::take(&mut phases[1])),
         ..ScenarioResult::default()
     };
     result.cold_over_ffmpeg = Ratio::of(&result.cold_ms, &result.ffmpeg_ms);
@@ -537,6 +539,13 @@ pub fn run_scenario(ctx: &Context, scenario: &Scenario) -> Result<ScenarioResult
         )?);
     }
     Ok(result)
+}
+
+fn figures(samples: BTreeMap<String, Vec<f64>>) -> BTreeMap<String, Figure> {
+    samples
+        .into_iter()
+        .map(|(k, v)| (k, Figure::of(v)))
+        .collect()
 }
 
 /// The reference frames of every source the scenario uses.

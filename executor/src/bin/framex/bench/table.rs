@@ -178,6 +178,34 @@ pub fn bench_table(report: &BenchReport) -> String {
             format!("{:.0}", s.ffmpeg_cpu_ms.median),
         );
     }
+    let _ = writeln!(
+        out,
+        "\nwarm runs (phases, ms, medians; lookup checks every stored frame's digest):"
+    );
+    let _ = writeln!(
+        out,
+        "  {:<9} {:>7} {:>7} {:>7} {:>8} {:>7} {:>7}  {:>8}",
+        "scenario", "probe", "lookup", "plan", "extract", "fanout", "total", "process"
+    );
+    for s in &report.scenarios {
+        let phase = |name: &str| {
+            s.warm_phases_ms
+                .get(name)
+                .map_or("-".to_string(), |f| format!("{:.0}", f.median))
+        };
+        let _ = writeln!(
+            out,
+            "  {:<9} {:>7} {:>7} {:>7} {:>8} {:>7} {:>7}  {:>8}",
+            s.name,
+            phase("probe"),
+            phase("lookup"),
+            phase("plan"),
+            phase("extract"),
+            phase("fanout"),
+            phase("total"),
+            format!("{:.0}", s.warm_ms.median),
+        );
+    }
     if let Some(o) = report
         .scenarios
         .iter()
