@@ -36,11 +36,11 @@ fn bench_measures_both_sides_and_checks_every_frame() {
             assert!(s[figure]["min"].as_f64().unwrap() > 0.0, "{name} {figure}");
         }
         assert!(s["coldOverFfmpeg"]["ofMedians"].as_f64().unwrap() > 0.0);
-        let framex = &s["framexFrames"];
+        let framex = &s["framexCheck"];
         assert_eq!(framex["differ"], 0, "{name}: {framex}");
         assert_eq!(framex["found"], s["framesRequested"], "{name}: {framex}");
         assert_eq!(framex["compared"], s["framesRequested"], "{name}: {framex}");
-        let ffmpeg = &s["ffmpegFramesCheck"];
+        let ffmpeg = &s["ffmpegCheck"];
         assert_eq!(ffmpeg["expected"], s["ffmpegFrames"], "{name}: {ffmpeg}");
         assert_eq!(ffmpeg["compared"], ffmpeg["found"], "{name}: {ffmpeg}");
     }
@@ -48,14 +48,14 @@ fn bench_measures_both_sides_and_checks_every_frame() {
     // 3 × 1 s at 30 fps, 2 × 0.8 s at 24 fps, 3 × 0.8 s at 30 fps (JPEG).
     assert_eq!(mixed["framesRequested"], 90 + 40 + 72);
     assert_eq!(mixed["ffmpegCommands"].as_array().unwrap().len(), 3);
-    let method = mixed["ffmpegFramesCheck"]["method"].as_str().unwrap();
+    let method = mixed["ffmpegCheck"]["method"].as_str().unwrap();
     assert!(
         method.contains("PNG") && method.contains("JPEG"),
         "{method}"
     );
     let small = &scenarios[1];
     assert_eq!(small["framesRequested"], 120);
-    assert_eq!(small["ffmpegFramesCheck"]["differ"], 0);
+    assert_eq!(small["ffmpegCheck"]["differ"], 0);
     assert!(report["planUs"].as_object().unwrap().is_empty());
     assert!(report["peakRss"].as_array().unwrap().is_empty());
 }

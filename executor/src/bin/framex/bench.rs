@@ -54,6 +54,8 @@ pub struct BenchReport {
     pub jobs: usize,
     /// Per scenario.
     pub scenarios: Vec<ScenarioResult>,
+    /// Ratios across scenarios: `dup3 ÷ single` (cold).
+    pub ratios: BTreeMap<String, stats::Ratio>,
     /// Scenarios or sections left out, and why.
     pub skipped: Vec<String>,
     /// Planning time by element count, µs.
@@ -154,15 +156,27 @@ pub fn bench(args: &BenchArgs, tools: &Tools) -> Result<ExitCode, String> {
         }
         eprintln!("bench: {} …", scenario.name);
         let result = run_scenario(&ctx, &scenario)?;
-        if !result.framex_frames.ok() {
+        if !result.framex_check.ok() {
             eprintln!(
                 "bench: {}: framex's frames are not the rule's: {}",
                 scenario.name,
-                result.framex_frames.text()
+                result.framex_check.text()
             );
             report.framex_frames_ok = false;
         }
         report.scenarios.push(result);
+    }
+    let cold = |name: &str| {
+        report
+            .scenarios
+            .iter()
+            .find(|s| s.name == name)
+            .map(|s| &s.cold_ms)
+    };
+    if let (Some(d), Some(s)) = (cold("dup3"), cold("single")) {
+        if let Some(r) = stats::Ratio::of(d, s) {
+            report.ratios.insert("dup3 ÷ single (cold)".into(), r);
+        }
     }
     if wanted("plan") {
         eprintln!("bench: planning …");

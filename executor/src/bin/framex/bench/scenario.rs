@@ -228,9 +228,9 @@ pub struct ScenarioResult {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cold_over_union: Option<Ratio>,
     /// framex's frames against the rule.
-    pub framex_frames: FrameCheck,
+    pub framex_check: FrameCheck,
     /// The hand-written commands' frames against the rule.
-    pub ffmpeg_frames_check: FrameCheck,
+    pub ffmpeg_check: FrameCheck,
 }
 
 /// What every scenario shares.
@@ -518,7 +518,7 @@ pub fn run_scenario(ctx: &Context, scenario: &Scenario) -> Result<ScenarioResult
     let references = references(ctx, &rule, scenario, &units)?;
     for e in &scenario.elements {
         let (src, shown) = &rule.shown[&e.id];
-        result.framex_frames.add(check_dir(
+        result.framex_check.add(check_dir(
             &ctx.ffmpeg,
             &out.join(&e.id),
             Maker::Framex,
@@ -529,7 +529,7 @@ pub fn run_scenario(ctx: &Context, scenario: &Scenario) -> Result<ScenarioResult
     }
     for (unit, command) in units.iter().zip(&commands) {
         let (src, shown) = &rule.shown[&unit.id];
-        result.ffmpeg_frames_check.add(check_dir(
+        result.ffmpeg_check.add(check_dir(
             &ctx.ffmpeg,
             &command.dir,
             Maker::Ffmpeg,
