@@ -114,7 +114,10 @@ pub fn sweep_dead_leftovers(dir: &Path, marker: &str, hidden: bool) -> usize {
     swept
 }
 
-/// The marker of a fan-out's building directory: `.<id>.framex-partial.<pid>`.
+/// The marker of what a run builds in the output directory before it
+/// renames it into place or removes it: `.<id>.framex-partial.<pid>` (an
+/// element directory), `.framex-store.framex-partial.<pid>` (the private
+/// store of a run without one), `.framex-report.json.framex-partial.<pid>`.
 pub const BUILDING_MARKER: &str = "framex-partial";
 
 /// Moves `from` to `target`, replacing an old `target` directory.

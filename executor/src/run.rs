@@ -108,11 +108,17 @@ pub async fn run(options: &RunOptions) -> Result<Report, RunError> {
         .map_err(|e| setup("cannot create output directory", &options.out_dir, e))?;
     let out_dir = std::fs::canonicalize(&options.out_dir)
         .map_err(|e| setup("cannot resolve output directory", &options.out_dir, e))?;
-    // Element directories half-built by a run that was killed.
+    // Element directories, private stores and reports half-built by a run
+    // that was killed.
     crate::fanout::sweep_dead_leftovers(&out_dir, crate::fanout::BUILDING_MARKER, true);
     // Without a store of its own, a run keeps its frames in a private one
-    // beside the element directories (hard links need one filesystem).
-    let scratch = out_dir.join(format!(".framex-tmp.{}", std::process::id()));
+    // beside the element directories (hard links need one filesystem),
+    // named so that a later run sweeps it when this one is killed.
+    let scratch = out_dir.join(format!(
+        ".framex-store.{}.{}",
+        crate::fanout::BUILDING_MARKER,
+        std::process::id()
+    ));
     let store_root = options.cache_dir.clone().unwrap_or_else(|| scratch.clone());
     let store = Store::open(&store_root).map_err(|e| setup("cannot open store", &store_root, e))?;
     let guard = store
@@ -389,7 +395,11 @@ pub async fn plan_composition(
 fn write_report(out_dir: &Path, report: &Report) -> std::io::Result<()> {
     let json = serde_json::to_vec_pretty(report).expect("reports serialize");
     let path = out_dir.join(REPORT_FILE);
-    let tmp = out_dir.join(format!(".{REPORT_FILE}.{}", std::process::id()));
+    let tmp = out_dir.join(format!(
+        ".{REPORT_FILE}.{}.{}",
+        crate::fanout::BUILDING_MARKER,
+        std::process::id()
+    ));
     std::fs::write(&tmp, json)
         .and_then(|()| std::fs::rename(&tmp, &path))
         .inspect_err(|_| {
