@@ -30,7 +30,9 @@ impl Store {
     }
 
     /// Stores `bytes` (synced to disk before they are visible under their
-    /// name). A blob that exists already is kept: it holds the same bytes.
+    /// name). A blob that exists already is kept when its bytes hash to its
+    /// name; a damaged one is replaced (it may hold the right size and the
+    /// wrong bytes).
     pub fn put_blob(&self, bytes: &[u8], ext: &str) -> io::Result<BlobRef> {
         let blob = BlobRef {
             digest: blake3::hash(bytes).to_hex().to_string(),
@@ -38,7 +40,8 @@ impl Store {
             ext: ext.to_string(),
         };
         let path = self.blob_path(&blob);
-        if fs::symlink_metadata(&path).is_ok_and(|m| m.len() == blob.size && m.is_file()) {
+        let present = fs::symlink_metadata(&path).is_ok_and(|m| m.is_file());
+        if present && self.check_blob(&blob) {
             return Ok(blob);
         }
         let tmp = self.temp_path();
