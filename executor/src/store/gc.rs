@@ -8,7 +8,7 @@ use std::time::{Duration, SystemTime};
 
 use serde::Serialize;
 
-use super::index::parse_line;
+use super::index::{parse_index, parse_line};
 use super::{BlobRef, Store};
 
 /// Store usage, for `framex cache stats`. Every file counts once.
@@ -68,10 +68,10 @@ impl Store {
                     .file_stem()
                     .map(|s| s.to_string_lossy().into_owned())
                     .unwrap_or_default();
-                let text = fs::read_to_string(&path).unwrap_or_default();
-                let blobs = text
-                    .lines()
-                    .filter_map(parse_line)
+                let bytes = fs::read(&path).unwrap_or_default();
+                let blobs = parse_index(&bytes)
+                    .0
+                    .into_iter()
                     .map(|(_, b)| self.blob_path(&b))
                     .collect();
                 IndexFile {

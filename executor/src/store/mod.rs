@@ -30,7 +30,7 @@ use framex_core::CACHE_SCHEMA_VERSION;
 
 pub use blob::BlobRef;
 pub use gc::{GcReport, Stats};
-pub use index::Record;
+pub use index::{IndexRead, Record};
 
 /// The file name of element frame `number` (1-based).
 pub fn frame_name(number: u64, ext: &str) -> String {
