@@ -29,7 +29,7 @@ use std::path::{Path, PathBuf};
 use framex_core::CACHE_SCHEMA_VERSION;
 
 pub use blob::BlobRef;
-pub use gc::{GcReport, Stats};
+pub use gc::{GcReport, Stats, Verified};
 pub use index::{IndexRead, Record};
 
 /// The file name of element frame `number` (1-based).
