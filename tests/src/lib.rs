@@ -348,6 +348,12 @@ pub fn error_text(message: &str, errors: Option<&serde_json::Value>) -> String {
 }
 
 pub mod clips;
+pub mod fake_ffmpeg;
+pub mod faults;
 pub mod framenum;
+pub mod host;
+pub mod hostile;
 pub mod oracle;
+pub mod processes;
+pub mod store;
 pub mod wasm;
