@@ -95,23 +95,21 @@ pub fn decode(
     let bytes_per_pixel = u64::from(RawFormat::of(recipe).bytes_per_pixel());
     let mut scratch = Vec::new();
     let mut delivered = 0u64;
-    let ended_early = |process: Process, want: i64, delivered: u64| {
-        process.failure().unwrap_or_else(|| {
-            if delivered == 0 {
-                ExtractError::ZeroOutput {
-                    expected: segment.want.len() as u64,
-                    stderr_tail: "ffmpeg ended without a planned frame".into(),
-                }
-            } else {
-                ExtractError::MissedFrame {
-                    detail: format!(
-                        "ffmpeg ended before the frame at {want} (time base {}) of {}",
-                        timeline.time_base(),
-                        src.display()
-                    ),
-                }
-            }
-        })
+    // Its own failure (exit status, signal, timeout) when it has one; else
+    // it stopped short, and what it said on stderr tells why.
+    let ended_early = |process: Process, want: i64, delivered: u64| match process.finish() {
+        Err(err) => err,
+        Ok(finished) if delivered == 0 => ExtractError::ZeroOutput {
+            expected: segment.want.len() as u64,
+            stderr_tail: finished.stderr_tail,
+        },
+        Ok(_) => ExtractError::MissedFrame {
+            detail: format!(
+                "ffmpeg ended before the frame at {want} (time base {}) of {}",
+                timeline.time_base(),
+                src.display()
+            ),
+        },
     };
     for &want in &segment.want {
         loop {

@@ -14,6 +14,9 @@ use crate::store::{BlobRef, Store};
 pub struct Stored {
     /// Per recipe key.
     pub frames: BTreeMap<String, BTreeMap<i64, BlobRef>>,
+    /// Recipe keys whose index has damaged lines (torn or garbled): a run
+    /// drops them ([`Store::drop_damaged_lines`]) once it holds the store.
+    pub damaged_indexes: Vec<String>,
 }
 
 impl Stored {
@@ -34,15 +37,17 @@ impl Stored {
                 Recipe::new(e.format, f.alpha, e.transfer),
             ));
         }
-        let frames = keys
-            .into_iter()
-            .map(|key| {
-                // An unreadable index is no frames stored: they are made again.
-                let index = store.read_index(&key).unwrap_or_default();
-                (key, index)
-            })
-            .collect();
-        Ok(Self { frames })
+        let mut stored = Self::default();
+        for key in keys {
+            // An unreadable index is no frames stored: they are made again.
+            let index = store.read_index(&key).unwrap_or_default();
+            if index.damaged_lines > 0 {
+                tracing::warn!(%key, lines = index.damaged_lines, "damaged index lines are ignored");
+                stored.damaged_indexes.push(key.clone());
+            }
+            stored.frames.insert(key, index.records);
+        }
+        Ok(stored)
     }
 
     /// The planner's view: per recipe key, the stored frame times.

@@ -151,7 +151,11 @@ impl Report {
 pub fn write_report(out_dir: &std::path::Path, report: &Report) -> std::io::Result<()> {
     let json = serde_json::to_vec_pretty(report).expect("reports serialize");
     let path = out_dir.join(REPORT_FILE);
-    let tmp = out_dir.join(format!(".{REPORT_FILE}.{}", std::process::id()));
+    let tmp = out_dir.join(format!(
+        ".{REPORT_FILE}.{}.{}",
+        crate::leftovers::BUILDING_MARKER,
+        std::process::id()
+    ));
     std::fs::write(&tmp, json)
         .and_then(|()| std::fs::rename(&tmp, &path))
         .inspect_err(|_| {

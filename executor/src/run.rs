@@ -78,6 +78,16 @@ pub async fn run(options: &RunOptions) -> Result<Report, RunError> {
     metrics.phases.lookup_ms = ms(planned.lookup_time);
     metrics.phases.plan_ms = ms(planned.plan_time);
     metrics.damaged_frames = planned.damaged;
+    // Torn or garbled index lines go, now that this run holds the store
+    // (best effort: they are ignored anyway).
+    for key in &stored.damaged_indexes {
+        let _ = store.drop_damaged_lines(key);
+    }
+    // Torn or garbled index lines go, now that this run holds the store
+    // (best effort: they are ignored anyway).
+    for key in &stored.damaged_indexes {
+        let _ = store.drop_damaged_lines(key);
+    }
     let timelines = plan_timelines(plan, prepared);
 
     // Extract.

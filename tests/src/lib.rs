@@ -349,9 +349,15 @@ pub fn error_text(message: &str, errors: Option<&serde_json::Value>) -> String {
 
 pub mod check;
 pub mod clips;
+pub mod fake_ffmpeg;
+pub mod faults;
 pub mod framenum;
 pub mod generate;
+pub mod host;
+pub mod hostile;
 pub mod oracle;
 pub mod plan_check;
+pub mod processes;
 pub mod reference;
+pub mod store;
 pub mod wasm;

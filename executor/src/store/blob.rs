@@ -48,9 +48,9 @@ impl Store {
     }
 
     /// Stores `bytes` (synced to disk before they are visible under their
-    /// name). A blob that exists already is kept when it holds the same
-    /// bytes; one damaged in place is replaced (a new file: links to the
-    /// damaged one are not trusted anyway).
+    /// name). A blob that exists already is kept when its bytes hash to its
+    /// name; a damaged one is replaced (it may hold the right size and the
+    /// wrong bytes).
     pub fn put_blob(&self, bytes: &[u8], ext: &str) -> io::Result<BlobRef> {
         let pending = self.write_blob(bytes, ext)?;
         let blob = pending.blob.clone();
@@ -69,8 +69,8 @@ impl Store {
             ext: ext.to_string(),
         };
         let path = self.blob_path(&blob);
-        let exists = fs::symlink_metadata(&path).is_ok_and(|m| m.len() == blob.size && m.is_file());
-        if exists && self.check_blob(&blob) {
+        let present = fs::symlink_metadata(&path).is_ok_and(|m| m.is_file());
+        if present && self.check_blob(&blob) {
             return Ok(PendingBlob { blob, tmp: None });
         }
         let tmp = self.temp_path();

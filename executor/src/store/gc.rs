@@ -8,7 +8,7 @@ use std::time::{Duration, SystemTime};
 
 use serde::Serialize;
 
-use super::index::parse_line;
+use super::index::parse_index;
 use super::{BlobRef, Store};
 
 /// Store usage, for `framex cache stats`. Every file counts once.
@@ -45,6 +45,22 @@ pub struct GcReport {
     pub bytes_after: u64,
 }
 
+/// What [`Store::verify`] found.
+#[derive(Clone, Debug, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Verified {
+    /// Index records checked.
+    pub records: u64,
+    /// What is wrong, one line each: a damaged index line, a record whose
+    /// blob is missing or damaged (each blob once), a blob whose bytes do
+    /// not match its name.
+    pub problems: Vec<String>,
+    /// Blobs that no index record names: left by a run that stopped before
+    /// recording them, or by a record lost to damage. Never served; gc
+    /// removes them.
+    pub unreferenced: u64,
+}
+
 /// One index file with what it holds.
 struct IndexFile {
     key: String,
@@ -68,10 +84,10 @@ impl Store {
                     .file_stem()
                     .map(|s| s.to_string_lossy().into_owned())
                     .unwrap_or_default();
-                let text = fs::read_to_string(&path).unwrap_or_default();
-                let blobs = text
-                    .lines()
-                    .filter_map(parse_line)
+                let bytes = fs::read(&path).unwrap_or_default();
+                let blobs = parse_index(&bytes)
+                    .0
+                    .into_iter()
                     .map(|(_, b)| self.blob_path(&b))
                     .collect();
                 IndexFile {
@@ -118,30 +134,34 @@ impl Store {
     }
 
     /// Checks every index record's blob; `deep` re-hashes every blob (else
-    /// sizes only). Returns (records checked, problems).
-    pub fn verify(&self, deep: bool) -> io::Result<(usize, Vec<String>)> {
-        let mut problems = Vec::new();
-        let mut checked = 0;
+    /// sizes only).
+    pub fn verify(&self, deep: bool) -> io::Result<Verified> {
+        let mut verified = Verified::default();
+        // Per blob: whether it is good (identical frames share one blob:
+        // each is checked, and reported, once).
+        let mut blobs: BTreeMap<PathBuf, bool> = BTreeMap::new();
         for index in self.index_files() {
-            let text = fs::read_to_string(&index.path)?;
-            for (n, line) in text.lines().enumerate() {
-                checked += 1;
-                let Some((pts, blob)) = parse_line(line) else {
-                    problems.push(format!(
-                        "{}: line {} is damaged",
-                        index.path.display(),
-                        n + 1
-                    ));
-                    continue;
-                };
+            let bytes = fs::read(&index.path)?;
+            let (records, damaged) = parse_index(&bytes);
+            for n in damaged {
+                verified
+                    .problems
+                    .push(format!("{}: line {n} is damaged", index.path.display()));
+            }
+            for (pts, blob) in records {
+                verified.records += 1;
                 let path = self.blob_path(&blob);
+                if blobs.contains_key(&path) {
+                    continue;
+                }
                 let good = if deep {
                     self.check_blob(&blob)
                 } else {
                     fs::metadata(&path).is_ok_and(|m| m.len() == blob.size)
                 };
+                blobs.insert(path.clone(), good);
                 if !good {
-                    problems.push(format!(
+                    verified.problems.push(format!(
                         "{}: frame at {pts} of {}: blob missing or damaged",
                         path.display(),
                         index.key
@@ -149,8 +169,12 @@ impl Store {
                 }
             }
         }
-        if deep {
-            for (path, _) in self.blob_files() {
+        for (path, _) in self.blob_files() {
+            if blobs.contains_key(&path) {
+                continue;
+            }
+            verified.unreferenced += 1;
+            if deep {
                 let name = path.file_stem().unwrap_or_default().to_string_lossy();
                 let digest = fs::File::open(&path).and_then(|f| {
                     let mut h = blake3::Hasher::new();
@@ -158,13 +182,14 @@ impl Store {
                         .map(|h| h.finalize().to_hex().to_string())
                 });
                 if digest.ok().as_deref() != Some(&*name) {
-                    problems.push(format!("{}: bytes do not match the name", path.display()));
+                    verified
+                        .problems
+                        .push(format!("{}: bytes do not match the name", path.display()));
                 }
             }
         }
-        problems.sort();
-        problems.dedup();
-        Ok((checked, problems))
+        verified.problems.sort();
+        Ok(verified)
     }
 
     /// Evicts least-recently-used indexes (with the blobs only they use)

@@ -30,8 +30,8 @@ use std::path::{Path, PathBuf};
 use framex_core::CACHE_SCHEMA_VERSION;
 
 pub use blob::{BlobRef, PendingBlob};
-pub use gc::{GcReport, Stats};
-pub use index::Record;
+pub use gc::{GcReport, Stats, Verified};
+pub use index::{IndexRead, Record};
 
 /// The frame store at one root.
 #[derive(Clone, Debug)]

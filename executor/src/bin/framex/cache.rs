@@ -43,16 +43,22 @@ pub fn cache(action: CacheAction, dir: CacheDirArg) -> Result<ExitCode, String> 
             Ok(ExitCode::SUCCESS)
         }
         CacheAction::Verify { fast } => {
-            let (checked, problems) = store.verify(!fast).map_err(io)?;
-            for p in &problems {
+            let verified = store.verify(!fast).map_err(io)?;
+            for p in &verified.problems {
                 println!("bad: {p}");
+            }
+            if verified.unreferenced > 0 {
+                println!(
+                    "{} that no index record names (never served; gc removes them)",
+                    count(verified.unreferenced, "blob", "blobs")
+                );
             }
             println!(
                 "{} checked, {} bad",
-                count(checked as u64, "record", "records"),
-                problems.len()
+                count(verified.records, "record", "records"),
+                verified.problems.len()
             );
-            Ok(if problems.is_empty() {
+            Ok(if verified.problems.is_empty() {
                 ExitCode::SUCCESS
             } else {
                 ExitCode::FAILURE

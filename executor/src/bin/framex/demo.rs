@@ -295,11 +295,11 @@ pub async fn demo(
     if !quiet {
         eprintln!("framex demo: cold run (empty store)…");
     }
-    let cold = crate::run_or_explain(&options).await?;
+    let cold = crate::run_or_explain(&options, false).await?;
     if !quiet {
         eprintln!("framex demo: warm run…");
     }
-    let warm = crate::run_or_explain(&options).await?;
+    let warm = crate::run_or_explain(&options, false).await?;
     if json {
         let both = json!({"cold": cold, "warm": warm});
         println!(

@@ -48,7 +48,7 @@ pub async fn extract(
     options.plan = planning.options();
     options.max_cache_bytes = max_cache_size;
     options.sources = sources.options();
-    let report = run_or_explain(&options).await?;
+    let report = run_or_explain(&options, json).await?;
     if json {
         println!(
             "{}",

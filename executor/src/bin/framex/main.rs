@@ -78,15 +78,35 @@ async fn dispatch(cli: Cli) -> Result<ExitCode, String> {
     }
 }
 
-/// Runs, turning a run that could not start into its message.
-pub async fn run_or_explain(options: &RunOptions) -> Result<Report, String> {
+/// Runs, turning a run that could not start into its message; with
+/// `json`, an invalid input is also printed as JSON on stdout.
+pub async fn run_or_explain(options: &RunOptions, json: bool) -> Result<Report, String> {
     match run(options).await {
         Ok(report) => Ok(report),
-        Err(RunError::Input(InputError::Invalid { path, error })) => {
-            Err(format!("{}: {error}", path.display()))
-        }
+        Err(RunError::Input(err)) => Err(explain_input_error(&err, json)),
         Err(err) => Err(err.to_string()),
     }
+}
+
+/// The message for input refused as invalid (exit 2): the first
+/// [`table::ERRORS_SHOWN`] element errors, then how many more. With `json`,
+/// prints every one on stdout (`{"error": …, "errors": [ErrorDetail…]}`).
+pub fn explain_input_error(err: &InputError, json: bool) -> String {
+    let message = table::invalid_message(err);
+    if json {
+        let errors: Vec<framex_core::ErrorDetail> = match err {
+            InputError::Invalid { error, .. } => {
+                error.element_errors().iter().map(|e| e.detail()).collect()
+            }
+            _ => Vec::new(),
+        };
+        let value = serde_json::json!({ "error": message, "errors": errors });
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&value).expect("errors serialize")
+        );
+    }
+    message
 }
 
 /// 0 when every element succeeded, 1 when any failed, 130 after Ctrl-C.

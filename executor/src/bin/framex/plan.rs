@@ -55,12 +55,18 @@ pub async fn plan(command: Command, tools: &Tools) -> Result<ExitCode, String> {
             .map_err(|e| format!("cannot read {}: {e}", composition.display()))?;
         let request = Request::from_json(&text)
             .map_err(|e| format!("{}: invalid request: {e}", composition.display()))?;
-        let plan =
-            framex_core::plan(&request).map_err(|e| format!("{}: {e}", composition.display()))?;
+        let plan = framex_core::plan(&request).map_err(|error| {
+            let err = framex_executor::prepare::InputError::Invalid {
+                path: composition.clone(),
+                error,
+            };
+            crate::explain_input_error(&err, json)
+        })?;
         (plan, Vec::new())
     } else {
         // An invalid composition is refused before anything is made or read.
-        let read = read_composition(&composition).map_err(|e| e.to_string())?;
+        let read =
+            read_composition(&composition).map_err(|e| crate::explain_input_error(&e, json))?;
         // Planning reads the store but never creates it: without one, an
         // empty store of its own for the moment.
         let scratch;
@@ -91,9 +97,7 @@ pub async fn plan(command: Command, tools: &Tools) -> Result<ExitCode, String> {
         let planned = plan_composition(&composition, read, &store, remember, &settings)
             .await
             .map_err(|e| match e {
-                RunError::Input(framex_executor::prepare::InputError::Invalid { path, error }) => {
-                    format!("{}: {error}", path.display())
-                }
+                RunError::Input(err) => crate::explain_input_error(&err, json),
                 other => other.to_string(),
             })?;
         let failures = planned

@@ -2,7 +2,8 @@
 
 use std::fmt::Write as _;
 
-use framex_core::{format_us, ElementPlan, Plan};
+use framex_core::{format_us, ElementPlan, Plan, PlanError};
+use framex_executor::prepare::InputError;
 use framex_executor::report::{Report, Status};
 use framex_executor::run::role_text;
 
@@ -156,6 +157,28 @@ pub fn terminal_safe(text: &str) -> String {
             }
         })
         .collect()
+}
+
+/// An invalid input's message: as [`InputError`]'s, but with at most
+/// [`ERRORS_SHOWN`] of its element errors, then how many more there are.
+pub fn invalid_message(err: &InputError) -> String {
+    let (path, errors) = match err {
+        InputError::Invalid {
+            path,
+            error: PlanError::Invalid(errors),
+        } if errors.len() > ERRORS_SHOWN => (path, errors),
+        _ => return err.to_string(),
+    };
+    let mut out = format!("{}: {} invalid elements:", path.display(), errors.len());
+    for e in &errors[..ERRORS_SHOWN] {
+        let _ = write!(out, "\n  - {e}");
+    }
+    let _ = write!(
+        out,
+        "\n  … and {} more invalid elements (--json lists them all)",
+        errors.len() - ERRORS_SHOWN
+    );
+    out
 }
 
 /// How many element errors are printed before the rest are counted.
