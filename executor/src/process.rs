@@ -189,12 +189,6 @@ impl Process {
         }
     }
 
-    /// The error to report for a process whose output stopped early: its
-    /// kill (timeout, cancellation) or failure when it has one.
-    pub fn failure(self) -> Option<ExtractError> {
-        self.finish().err()
-    }
-
     /// Ends it now, deliberately (its output is complete or no longer
     /// wanted): the group is killed, the process reaped.
     pub fn stop(mut self) {

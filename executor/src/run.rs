@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressStyle};
 
+use crate::error::ExtractError;
 use crate::events::Event;
 use crate::extract::{extract, ExtractOptions};
 use crate::fanout::{element_error, fan_out, LinkSources};
@@ -78,11 +79,6 @@ pub async fn run(options: &RunOptions) -> Result<Report, RunError> {
     metrics.phases.lookup_ms = ms(planned.lookup_time);
     metrics.phases.plan_ms = ms(planned.plan_time);
     metrics.damaged_frames = planned.damaged;
-    // Torn or garbled index lines go, now that this run holds the store
-    // (best effort: they are ignored anyway).
-    for key in &stored.damaged_indexes {
-        let _ = store.drop_damaged_lines(key);
-    }
     // Torn or garbled index lines go, now that this run holds the store
     // (best effort: they are ignored anyway).
     for key in &stored.damaged_indexes {
@@ -161,21 +157,28 @@ pub async fn run(options: &RunOptions) -> Result<Report, RunError> {
             frames: element.ticks,
             ..ElementReport::default()
         };
-        let result = element_error(element, &extracted.runs, &run_leaders).map_or_else(
-            || {
-                let timeline = timelines[&element.source];
-                fan_out(
-                    element,
-                    timeline,
-                    &store,
-                    stored,
-                    &extracted.made,
-                    &target,
-                    &mut links,
-                )
-            },
-            Err,
-        );
+        // Ctrl-C during fan-out: the elements not yet linked are cancelled.
+        let cancelled = options
+            .cancel
+            .is_cancelled()
+            .then_some(ExtractError::Cancelled);
+        let result = cancelled
+            .or_else(|| element_error(element, &extracted.runs, &run_leaders))
+            .map_or_else(
+                || {
+                    let timeline = timelines[&element.source];
+                    fan_out(
+                        element,
+                        timeline,
+                        &store,
+                        stored,
+                        &extracted.made,
+                        &target,
+                        &mut links,
+                    )
+                },
+                Err,
+            );
         match result {
             Ok(n) => {
                 metrics.frames_linked += n;
