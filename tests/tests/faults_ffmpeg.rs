@@ -321,7 +321,8 @@ fn ffmpeg_gives_a_frame_at_a_time_the_probe_does_not_know() {
             kind: "bad_output",
             says: &[
                 "the frame at 0 (time base 1/15360)",
-                "was not decoded (the next was at 1)",
+                "a planned frame was not decoded",
+                "(the next was at 1)",
             ],
             retryable: false,
         },
