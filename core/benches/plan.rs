@@ -132,6 +132,7 @@ fn request(elements: usize, sources: usize) -> Request {
                 src,
                 media_start: start,
                 duration,
+                start: None,
                 media_duration: (special == 1).then_some(1.01),
                 fps,
                 playback_rate: (special == 0).then_some(FpsInput::Number(2.0)),

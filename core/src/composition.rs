@@ -10,6 +10,8 @@
 //!
 //! Optional timeline fields: `playbackRate` (number or `"num/den"`), `loop`
 //! and `mediaDuration` (seconds of source per pass); see [`crate::timeline`].
+//! `start` places the element on the composition's timeline (for chunked
+//! renders, [`crate::chunk`]).
 //!
 //! Unknown fields are refused: a typo must not silently change a render.
 //! [`Composition::from_json`] reports where a document is wrong (line, column
@@ -44,6 +46,11 @@ pub struct ElementInput {
     pub media_start: f64,
     /// How long the element lasts, in seconds.
     pub duration: f64,
+    /// Optional: where the element starts on the composition's timeline, in
+    /// seconds (default 0). A chunked render (`framex extract --frames`)
+    /// makes only the ticks its chunk of output frames shows.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start: Option<f64>,
     /// Optional: seconds of source one pass plays (the trim's length); by
     /// default the pass runs to the source's end. A slot longer than the pass
     /// holds the pass's last frame, or with `loop` plays it again.
@@ -94,6 +101,8 @@ struct ElementInputDef {
     src: String,
     media_start: f64,
     duration: f64,
+    #[serde(default)]
+    start: Option<f64>,
     #[serde(default)]
     media_duration: Option<f64>,
     fps: FpsInput,

@@ -46,6 +46,8 @@ pub enum Field {
     Duration,
     /// `mediaDuration`
     MediaDuration,
+    /// `start`
+    Start,
     /// `fps`
     Fps,
     /// `playbackRate`
@@ -68,6 +70,7 @@ impl fmt::Display for Field {
             Field::MediaStart => "mediaStart",
             Field::Duration => "duration",
             Field::MediaDuration => "mediaDuration",
+            Field::Start => "start",
             Field::Fps => "fps",
             Field::PlaybackRate => "playbackRate",
             Field::Loop => "loop",
@@ -105,7 +108,7 @@ pub enum Problem {
         /// The value as written.
         value: String,
     },
-    /// `mediaStart` is below zero.
+    /// `mediaStart` or `start` is below zero.
     #[error("must be zero or positive, got {value}")]
     NegativeStart {
         /// The value as written.

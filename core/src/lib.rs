@@ -41,6 +41,7 @@ macro_rules! objects_only {
     )*};
 }
 
+mod chunk;
 mod composition;
 mod error;
 mod key;
@@ -54,6 +55,7 @@ mod time;
 mod timeline;
 mod validate;
 
+pub use chunk::{ticks_shown, OutputFrames};
 pub use composition::{
     parse_json, Composition, ElementInput, FpsInput, IdentityMode, ImageFormat, Transfer,
 };

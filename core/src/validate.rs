@@ -38,6 +38,10 @@ pub struct Element {
     pub start_us: i64,
     /// Duration, microseconds (> 0).
     pub duration_us: i64,
+    /// Where it starts on the composition's timeline, microseconds (≥ 0),
+    /// when given (else 0).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeline_start_us: Option<i64>,
     /// Seconds of source one pass plays, microseconds (> 0), when given.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub media_duration_us: Option<i64>,
@@ -209,6 +213,19 @@ fn check_element(
         }
         Some(us) => Some(us),
     };
+    let timeline_start_us = match input.start.map(|s| (s, seconds_to_us(s))) {
+        None => Some(None),
+        Some((s, None)) => {
+            problems.push((Field::Start, time_out_of_range(s)));
+            None
+        }
+        Some((s, Some(us))) if us < 0 || s < 0.0 => {
+            let value = s.to_string();
+            problems.push((Field::Start, Problem::NegativeStart { value }));
+            None
+        }
+        Some((_, Some(us))) => Some(Some(us)),
+    };
     let media_duration_us = match input.media_duration.map(|d| (d, seconds_to_us(d))) {
         None => Some(None),
         Some((d, None)) => {
@@ -284,12 +301,12 @@ fn check_element(
     // A start at or past a known end of the source is no error: the element
     // shows the source's last frame (the plan warns about it).
     match (
-        (start_us, duration_us, media_duration_us),
+        (start_us, duration_us, media_duration_us, timeline_start_us),
         (fps, playback_rate),
         (format, transfer),
     ) {
         (
-            (Some(start_us), Some(duration_us), Some(media_duration_us)),
+            (Some(start_us), Some(duration_us), Some(media_duration_us), Some(timeline_start_us)),
             (Some(fps), Some(playback_rate)),
             (Some(format), Some(transfer)),
         ) if problems.is_empty() => Ok(Element {
@@ -297,6 +314,7 @@ fn check_element(
             src: input.src.clone(),
             start_us,
             duration_us,
+            timeline_start_us,
             media_duration_us,
             fps,
             playback_rate,

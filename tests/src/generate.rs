@@ -296,6 +296,7 @@ impl ElementSpec {
             src: SOURCES[self.src].into(),
             media_start: seconds(self.start_us),
             duration: seconds(self.duration_us),
+            start: None,
             media_duration: self.media_duration_us.map(seconds),
             fps: self.fps.clone(),
             playback_rate: self.playback_rate.clone(),

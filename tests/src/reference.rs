@@ -255,6 +255,7 @@ mod tests {
             src: "x".into(),
             start_us,
             duration_us,
+            timeline_start_us: None,
             media_duration_us: None,
             fps: Fps::new(fps.0, fps.1).unwrap(),
             playback_rate: PlaybackRate::NORMAL,

@@ -22,6 +22,7 @@ fn element(start_us: i64, duration_us: i64, fps: Fps) -> Element {
         src: "x.mp4".into(),
         start_us,
         duration_us,
+        timeline_start_us: None,
         media_duration_us: None,
         fps,
         playback_rate: PlaybackRate::NORMAL,

@@ -360,6 +360,7 @@ fn any_element() -> impl Strategy<Value = ElementInput> {
                     src: src.into(),
                     media_start,
                     duration,
+                    start: None,
                     media_duration,
                     fps,
                     playback_rate: rate,

@@ -12,6 +12,7 @@ fn good(id: &str) -> ElementInput {
         src: "a.mp4".into(),
         media_start: 0.0,
         duration: 1.0,
+        start: None,
         media_duration: None,
         fps: FpsInput::Number(30.0),
         playback_rate: None,

@@ -59,7 +59,8 @@ const EDGE_CASES: &[(&str, &str)] = &[
         {"id":"loop","src":"v.mp4","mediaStart":0.2,"duration":3,"mediaDuration":0.7,"loop":true,"fps":24,"format":"png"},
         {"id":"fast","src":"v.mp4","mediaStart":0,"duration":1,"fps":30,"playbackRate":"3/2","format":"png"},
         {"id":"slow","src":"v.mp4","mediaStart":0.5,"duration":2,"fps":60,"playbackRate":0.25,"format":"png"},
-        {"id":"past","src":"v.mp4","mediaStart":9,"duration":0.5,"fps":30,"format":"png"}]},
+        {"id":"past","src":"v.mp4","mediaStart":9,"duration":0.5,"fps":30,"format":"png"},
+        {"id":"placed","src":"v.mp4","mediaStart":0,"duration":1,"start":2.5,"fps":30,"format":"png"}]},
       "sources":{"v.mp4":{"identity":{"kind":"name","name":"v.mp4"},"timeline":{"timeBase":"1/15360",
         "pts":[[0,512,20],[10752,0,1],[30720,517,40],[51400,512,30]],"end":66760,"keyframes":[[0,30,2],[61,0,1]]}}}}"#,
     ),
@@ -74,7 +75,8 @@ const EDGE_CASES: &[(&str, &str)] = &[
         "every-field-invalid",
         r#"{"composition":{"elements":[
         {"id":"../a","src":"","mediaStart":-0.30000000000000004,"duration":0,"fps":1001,"format":"gif","sdrToHdrTransfer":"x"},
-        {"id":"../a","src":"x","mediaStart":1e300,"duration":1,"fps":29.97,"format":"png"}]}}"#,
+        {"id":"../a","src":"x","mediaStart":1e300,"duration":1,"fps":29.97,"format":"png"},
+        {"id":"b","src":"x","mediaStart":0,"duration":1,"start":-1,"fps":30,"format":"png"}]}}"#,
     ),
     (
         "unknown-field-did-you-mean",

@@ -43,6 +43,11 @@ export interface ElementInput {
   /** How long the element lasts, in seconds. */
   duration: number;
   /**
+   * Optional: where the element starts on the composition's timeline, in
+   * seconds (default 0); chunked renders (`framex extract --frames`) use it.
+   */
+  start?: number | null;
+  /**
    * Optional: seconds of source one pass plays (the trim); default: to the
    * source's end. A longer slot holds the pass's last frame, or loops.
    */
@@ -272,7 +277,7 @@ export interface ElementPlan {
 
 /** A field of an element, as spelled in the composition. */
 export type Field =
-  | "id" | "src" | "mediaStart" | "duration" | "mediaDuration" | "fps"
+  | "id" | "src" | "mediaStart" | "duration" | "start" | "mediaDuration" | "fps"
   | "playbackRate" | "loop" | "format" | "sdrToHdrTransfer" | "identity";
 
 /** One element's error. */
