@@ -153,6 +153,11 @@ pub enum ExtractError {
         /// The OS error.
         message: String,
     },
+    /// The shared store (`--store`) failed: denied, unreachable, or failing
+    /// until its retries ran out (kinds `store_denied`, `store_unavailable`,
+    /// `store_invalid`).
+    #[error(transparent)]
+    Remote(crate::store::remote::RemoteError),
     /// The element shares an extraction whose leader failed.
     #[error("[shared extraction, leader {leader}] {error}")]
     Shared {
@@ -183,6 +188,7 @@ impl ExtractError {
             Self::BadOutput { .. } | Self::MissedFrame { .. } => "bad_output",
             Self::Cancelled => "cancelled",
             Self::Io { .. } => "io",
+            Self::Remote(err) => err.kind(),
             Self::Shared { error, .. } => error.kind(),
         }
     }
@@ -192,6 +198,7 @@ impl ExtractError {
         match self {
             Self::FfmpegTimeout { .. } | Self::Io { .. } => true,
             Self::Shared { error, .. } => error.retryable(),
+            Self::Remote(err) => err.retryable(),
             _ => self.is_transient(),
         }
     }

@@ -46,15 +46,15 @@ impl LinkSources {
     }
 }
 
-/// Fills `target` with `frames` (blob paths, one per tick, in order),
-/// numbered from 1. The directory is built beside `target` and renamed into
+/// Fills `target` with `frames` (per tick: its number, counted from 1, and
+/// the blob path). The directory is built beside `target` and renamed into
 /// place, so a reader never sees a half-filled element directory. Returns
 /// frames placed. `frames` is walked once: no list of the slot's frames is
 /// kept.
 pub fn fill_element_dir(
     target: &Path,
     ext: &str,
-    frames: impl Iterator<Item = io::Result<PathBuf>>,
+    frames: impl Iterator<Item = (u64, io::Result<PathBuf>)>,
     links: &mut LinkSources,
 ) -> io::Result<u64> {
     let parent = target.parent().unwrap_or(Path::new("."));
@@ -69,9 +69,9 @@ pub fn fill_element_dir(
     fs::create_dir_all(&building)?;
     let mut placed = 0u64;
     let result = (|| {
-        for frame in frames {
+        for (number, frame) in frames {
             placed += 1;
-            links.place(&frame?, &building.join(frame_name(placed, ext)))?;
+            links.place(&frame?, &building.join(frame_name(number, ext)))?;
         }
         replace_dir(&building, target)
     })();
@@ -109,10 +109,13 @@ pub fn element_error(
     })
 }
 
-/// Fills an element's directory: for each tick, the blob of the frame it
-/// shows (made by this run, or stored before).
+/// Fills an element's directory: for each tick (of `ticks` only, when
+/// given: a chunk), the blob of the frame it shows (made by this run, or
+/// stored before), numbered by its tick.
+#[allow(clippy::too_many_arguments)]
 pub fn fan_out(
     element: &ElementPlan,
+    ticks: Option<&[u64]>,
     timeline: &Timeline,
     store: &Store,
     stored: &Stored,
@@ -126,21 +129,24 @@ pub fn fan_out(
             .or_else(|| stored.blob(&element.recipe, pts))
     };
     let mut missing = None;
-    let frames = element.shown().map(|frame| {
+    let wanted = |j: u64| ticks.is_none_or(|t| t.binary_search(&j).is_ok());
+    let frames = (1..).zip(element.shown()).filter(|&(n, _)| wanted(n - 1));
+    let frames = frames.map(|(number, frame)| {
         let pts = timeline.pts(frame);
-        match blob_of(pts) {
+        let path = match blob_of(pts) {
             Some(blob) => Ok(store.blob_path(blob)),
             None => {
                 missing.get_or_insert(pts);
                 Err(std::io::Error::other(format!("no stored frame at {pts}")))
             }
-        }
+        };
+        (number, path)
     });
     // Every blob of a recipe has the recipe's extension.
-    let first_ext = element
-        .shown()
-        .next()
-        .and_then(|f| blob_of(timeline.pts(f)))
+    let first_ext = (0..)
+        .zip(element.shown())
+        .find(|&(j, _)| wanted(j))
+        .and_then(|(_, f)| blob_of(timeline.pts(f)))
         .map_or("png".to_string(), |b| b.ext.clone());
     let result = fill_element_dir(target, &first_ext, frames, links);
     result.map_err(|e| match missing {

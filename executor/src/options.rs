@@ -8,6 +8,7 @@ use framex_core::PlanOptions;
 use tokio_util::sync::CancellationToken;
 
 use crate::events::{Event, EventSink};
+use crate::farm::FarmOptions;
 use crate::prepare::SourceOptions;
 use crate::tools::Tools;
 
@@ -46,6 +47,9 @@ pub struct RunOptions {
     pub sources: SourceOptions,
     /// Where progress events go, if anywhere.
     pub events: Option<EventSink>,
+    /// A farm run (`--store`, `--shard`, `--frames`): the farm stage
+    /// replaces the extract stage.
+    pub farm: Option<FarmOptions>,
 }
 
 impl RunOptions {
@@ -67,6 +71,7 @@ impl RunOptions {
             max_cache_bytes: DEFAULT_MAX_CACHE_BYTES,
             sources: SourceOptions::default(),
             events: None,
+            farm: None,
         }
     }
 

@@ -59,6 +59,30 @@ pub struct SourceOptions {
     pub content_dirs: Vec<PathBuf>,
     /// How remote (`https://`) sources are fetched.
     pub download: DownloadOptions,
+    /// Key every source by content, whatever its element says (a farm's
+    /// machines see the same files at different paths).
+    pub content_always: bool,
+    /// Probes shared by the machines of a farm, so every machine plans from
+    /// the same one.
+    pub shared_probes: Option<Arc<dyn SharedProbes>>,
+}
+
+/// Probes shared by the machines of a farm: every machine must plan a
+/// source from the same probe (the plan decides who makes what), whatever
+/// ffprobe it has; the first one published wins.
+pub trait SharedProbes: Send + Sync + std::fmt::Debug {
+    /// The shared probe of a source, if one was published (and can be read).
+    fn fetch<'a>(
+        &'a self,
+        identity: &'a SourceIdentity,
+    ) -> futures::future::BoxFuture<'a, Option<Probe>>;
+    /// Publishes this machine's probe unless one is there: returns the
+    /// probe every machine uses (this one when the store cannot say).
+    fn publish<'a>(
+        &'a self,
+        identity: &'a SourceIdentity,
+        probe: Probe,
+    ) -> futures::future::BoxFuture<'a, Probe>;
 }
 
 /// A source ready for extraction.
@@ -207,6 +231,8 @@ pub async fn prepare(
             cancel: cancel.clone(),
         },
         content_dirs,
+        content_always: options.content_always,
+        shared_probes: options.shared_probes.clone(),
         digests: ContentDigests::new(cache.map(Store::root)),
         downloader,
         probe_retries: AtomicU64::new(0),
@@ -260,6 +286,8 @@ struct SourceContext {
     cache: Option<Store>,
     limits: Limits,
     content_dirs: Vec<PathBuf>,
+    content_always: bool,
+    shared_probes: Option<Arc<dyn SharedProbes>>,
     digests: ContentDigests,
     downloader: Option<Result<Arc<Downloader>, ExtractError>>,
     probe_retries: AtomicU64,
@@ -315,7 +343,7 @@ async fn prepare_source(
                 .iter()
                 .any(|dir| resolved.path.starts_with(dir))
         };
-        if wanted.content || (wanted.by_directory && in_content_dir()) {
+        if context.content_always || wanted.content || (wanted.by_directory && in_content_dir()) {
             let blake3 = context.digests.digest(&resolved.stamp).await?;
             resolved.identity = SourceIdentity::Content { blake3 };
         }
@@ -325,11 +353,26 @@ async fn prepare_source(
         .cache
         .as_ref()
         .map(|c| stored_probe_path(c.root(), &resolved.identity));
+    // A farm's shared probe first: the local one may come from another ffprobe.
+    let shared = match &context.shared_probes {
+        Some(shared) => shared.fetch(&resolved.identity).await,
+        None => None,
+    };
+    if let Some(probe) = shared {
+        if let Some(path) = &stored {
+            remember_probe(path, &probe);
+        }
+        return Ok(ReadySource {
+            resolved,
+            probe: Arc::new(probe),
+        });
+    }
     if let Some(path) = &stored {
         if let Some(probe) = std::fs::read(path)
             .ok()
             .and_then(|bytes| serde_json::from_slice::<Probe>(&bytes).ok())
         {
+            let probe = share_probe(context, &resolved.identity, probe).await;
             return Ok(ReadySource {
                 resolved,
                 probe: Arc::new(probe),
@@ -357,22 +400,37 @@ async fn prepare_source(
         }
         other => other?,
     };
+    let probe = share_probe(context, &resolved.identity, probe).await;
     if let Some(path) = stored {
-        // Best effort: a failed write only costs a probe next time. Written
-        // to a temporary name and renamed, so readers never see half a file.
-        if let Some(dir) = path.parent() {
-            let _ = std::fs::create_dir_all(dir);
-            let tmp = path.with_extension(format!("tmp.{}", std::process::id()));
-            if std::fs::write(&tmp, serde_json::to_vec(&probe).unwrap_or_default()).is_ok() {
-                let _ = std::fs::rename(&tmp, &path);
-            } else {
-                // A full disk: leave no empty or half-written file behind.
-                let _ = std::fs::remove_file(&tmp);
-            }
-        }
+        remember_probe(&path, &probe);
     }
     Ok(ReadySource {
         resolved,
         probe: Arc::new(probe),
     })
+}
+
+/// The probe every machine of a farm uses: this one, unless another was
+/// published first.
+async fn share_probe(context: &SourceContext, identity: &SourceIdentity, probe: Probe) -> Probe {
+    match &context.shared_probes {
+        Some(shared) => shared.publish(identity, probe).await,
+        None => probe,
+    }
+}
+
+/// Keeps a probe in the store. Best effort: a failed write only costs a
+/// probe next time. Written to a temporary name and renamed, so readers
+/// never see half a file.
+fn remember_probe(path: &Path, probe: &Probe) {
+    if let Some(dir) = path.parent() {
+        let _ = std::fs::create_dir_all(dir);
+        let tmp = path.with_extension(format!("tmp.{}", std::process::id()));
+        if std::fs::write(&tmp, serde_json::to_vec(probe).unwrap_or_default()).is_ok() {
+            let _ = std::fs::rename(&tmp, path);
+        } else {
+            // A full disk: leave no empty or half-written file behind.
+            let _ = std::fs::remove_file(&tmp);
+        }
+    }
 }

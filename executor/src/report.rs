@@ -118,6 +118,9 @@ pub struct Metrics {
     pub bytes_downloaded: u64,
     /// Phase times.
     pub phases: Phases,
+    /// What this machine did in a farm (`--store`, `--shard`, `--frames`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub farm: Option<crate::farm::FarmMetrics>,
 }
 
 /// Wall time per phase, milliseconds.

@@ -60,13 +60,25 @@ pub async fn run(options: &RunOptions) -> Result<Report, RunError> {
     let guard = store
         .read_guard()
         .map_err(|e| setup("cannot lock store", store.root(), e))?;
+    // The shared store, checked before any work: wrong credentials fail here.
+    let shared = match &options.farm {
+        Some(farm) => crate::farm::connect(farm)
+            .await
+            .map_err(|e| RunError::Setup(e.to_string()))?,
+        None => crate::farm::Shared::None,
+    };
 
+    let mut settings = PlanSettings::of(options);
+    if let crate::farm::Shared::Ready(remote) = &shared {
+        let probes = crate::farm::StoreProbes(remote.clone());
+        settings.sources.shared_probes = Some(std::sync::Arc::new(probes));
+    }
     let planned = plan_composition(
         &options.composition,
         composition,
         &store,
         options.cache_dir.is_some(),
-        &PlanSettings::of(options),
+        &settings,
     )
     .await?;
     let Planned {
@@ -105,7 +117,25 @@ pub async fn run(options: &RunOptions) -> Result<Report, RunError> {
         frames_to_make: plan.totals.frames_to_make,
         decode_runs: plan.totals.decode_runs,
     });
-    let extracted = {
+    let mut chunk_ticks = None;
+    let extracted = if let Some(farm) = &options.farm {
+        let outcome = crate::farm::make_and_fetch(
+            farm,
+            &shared,
+            &planned,
+            &store,
+            &extract_options,
+            &options.plan,
+            &crate::farm::Progress {
+                bar: bar.clone(),
+                events: options.events.clone(),
+            },
+        )
+        .await;
+        metrics.farm = Some(outcome.metrics);
+        chunk_ticks = outcome.ticks;
+        outcome.extracted
+    } else {
         let (store, runs, bar, events) = (store.clone(), runs, bar.clone(), options.events.clone());
         tokio::task::spawn_blocking(move || {
             let done: Vec<std::sync::atomic::AtomicU64> = runs
@@ -157,6 +187,8 @@ pub async fn run(options: &RunOptions) -> Result<Report, RunError> {
             frames: element.ticks,
             ..ElementReport::default()
         };
+        let ticks = chunk_ticks.as_ref();
+        let ticks = ticks.map(|t| t.get(&element.element_id).map_or(&[][..], Vec::as_slice));
         // Ctrl-C during fan-out: the elements not yet linked are cancelled.
         let cancelled = options
             .cancel
@@ -169,6 +201,7 @@ pub async fn run(options: &RunOptions) -> Result<Report, RunError> {
                     let timeline = timelines[&element.source];
                     fan_out(
                         element,
+                        ticks,
                         timeline,
                         &store,
                         stored,
@@ -182,6 +215,7 @@ pub async fn run(options: &RunOptions) -> Result<Report, RunError> {
         match result {
             Ok(n) => {
                 metrics.frames_linked += n;
+                entry.frames = n;
                 entry.dir = Some(target.to_string_lossy().into_owned());
             }
             Err(err) => {

@@ -180,7 +180,7 @@ fn check(body: &str) -> String {
     blake3::hash(body.as_bytes()).to_hex()[..16].to_string()
 }
 
-fn line(pts: i64, blob: &BlobRef) -> String {
+pub(super) fn line(pts: i64, blob: &BlobRef) -> String {
     let body = body(pts, blob);
     let check = check(&body);
     format!("{body} {check}\n")

@@ -22,6 +22,7 @@
 mod blob;
 mod gc;
 mod index;
+pub mod remote;
 
 use std::fs::{self, File, OpenOptions};
 use std::io;

@@ -39,6 +39,8 @@ pub struct Cli {
 
 /// The commands.
 #[derive(Subcommand, Debug)]
+// Parsed once per process: the size of `Extract`'s options does not matter.
+#[allow(clippy::large_enum_variant)]
 pub enum Command {
     /// Make sample clips and a composition full of repeats; run it cold and
     /// warm, and show what reuse and the store saved.
@@ -114,6 +116,8 @@ pub enum Command {
         planning: PlanningArgs,
         #[command(flatten)]
         sources: SourceArgs,
+        #[command(flatten)]
+        farm: FarmArgs,
     },
     /// Inspect or maintain the frame store.
     Cache {
@@ -291,6 +295,87 @@ impl SourceArgs {
                 allow_private: self.allow_private_urls,
                 timeout: Duration::from_secs(self.download_timeout.max(1)),
             },
+            content_always: false,
+            shared_probes: None,
         }
     }
+}
+
+/// A render farm: a shared store, this machine's shard, one chunk.
+#[derive(Args, Debug)]
+#[command(next_help_heading = "Farm")]
+pub struct FarmArgs {
+    /// Share frames through an S3 bucket: `s3://bucket/prefix`. The local
+    /// store becomes a cache of it; every source is keyed by its content.
+    /// Credentials: AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY (AWS_SESSION_TOKEN),
+    /// else AWS_PROFILE in ~/.aws/credentials.
+    #[arg(long, value_name = "URL", env = "FRAMEX_STORE")]
+    pub store: Option<String>,
+    /// The S3-compatible server's endpoint (e.g. http://127.0.0.1:9000);
+    /// AWS when absent.
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "FRAMEX_STORE_ENDPOINT",
+        requires = "store"
+    )]
+    pub store_endpoint: Option<String>,
+    /// The bucket's region (default: AWS_REGION, the profile's, else us-east-1).
+    #[arg(long, value_name = "REGION", requires = "store")]
+    pub store_region: Option<String>,
+    /// Each request to the store must complete within this many seconds;
+    /// failed requests are retried with backoff for up to 4 times as long.
+    #[arg(
+        long,
+        value_name = "SECS",
+        default_value_t = 30,
+        env = "FRAMEX_STORE_TIMEOUT"
+    )]
+    pub store_timeout: u64,
+    /// Make only shard I of N's share of the missing frames (I from 1 to
+    /// N), fetch the others' from the store. Needs --store.
+    #[arg(long, value_name = "I/N", requires = "store")]
+    pub shard: Option<framex_executor::shard::Shard>,
+    /// Once its own share is made, wait this many seconds for the other
+    /// shards' frames before making the missing ones here (a shard that
+    /// died is covered).
+    #[arg(long, value_name = "SECS", default_value_t = 600)]
+    pub shard_wait: u64,
+    /// A claim on a unit of work not renewed for this many seconds is taken
+    /// over after the wait.
+    #[arg(long, value_name = "SECS", default_value_t = 60)]
+    pub lease: u64,
+    /// Render one chunk: output frames A..B of the composition (A counted
+    /// from 0, B excluded) at --fps; each element's directory gets only the
+    /// ticks those frames show (an element's `start` places it on the
+    /// composition's timeline), numbered as in the whole render.
+    #[arg(long, value_name = "A..B", requires = "fps", value_parser = parse_frames)]
+    pub frames: Option<(u64, u64)>,
+    /// The composition's output frame rate, for --frames (a number or num/den).
+    #[arg(long, value_name = "FPS", requires = "frames", value_parser = parse_fps)]
+    pub fps: Option<framex_core::Fps>,
+}
+
+fn parse_frames(text: &str) -> Result<(u64, u64), String> {
+    let bad =
+        || format!("{text:?} is not a range of output frames: write A..B with A < B (e.g. 0..300)");
+    let (a, b) = text.split_once("..").ok_or_else(bad)?;
+    let (a, b): (u64, u64) = (
+        a.trim().parse().map_err(|_| bad())?,
+        b.trim().parse().map_err(|_| bad())?,
+    );
+    if a >= b {
+        return Err(bad());
+    }
+    Ok((a, b))
+}
+
+fn parse_fps(text: &str) -> Result<framex_core::Fps, String> {
+    let number = text
+        .parse::<f64>()
+        .ok()
+        .and_then(framex_core::Fps::from_f64);
+    number
+        .or_else(|| framex_core::Fps::parse(text))
+        .ok_or_else(|| format!("{text:?} is not a frame rate: a number or num/den"))
 }

@@ -31,6 +31,7 @@ pub async fn extract(
         max_cache_size,
         planning,
         sources,
+        farm,
     } = command
     else {
         unreachable!("dispatched on Extract");
@@ -48,6 +49,7 @@ pub async fn extract(
     options.plan = planning.options();
     options.max_cache_bytes = max_cache_size;
     options.sources = sources.options();
+    options.farm = crate::farm::options(&farm, &mut options.sources);
     let report = run_or_explain(&options, json).await?;
     if json {
         println!(

@@ -10,6 +10,7 @@ mod bench;
 mod cache;
 mod demo;
 mod extract;
+mod farm;
 mod plan;
 mod preview;
 mod table;
