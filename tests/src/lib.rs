@@ -63,6 +63,9 @@ pub const FRAMEX_ENV: &[&str] = &[
     "FRAMEX_CACHE_MAX_SIZE",
     "FRAMEX_TIMEOUT",
     "FRAMEX_DOWNLOAD_TIMEOUT",
+    "FRAMEX_STORE",
+    "FRAMEX_STORE_ENDPOINT",
+    "FRAMEX_STORE_TIMEOUT",
 ];
 
 /// A `framex` command that ignores the caller's [`FRAMEX_ENV`] settings, so a
