@@ -340,9 +340,8 @@ pub async fn make_and_fetch(
             }
             if !won.is_empty() {
                 tried.extend(won.iter().map(|u| u.key.as_str()));
-                farm.metrics.units_covered += won.len() as u64;
                 let t = Instant::now();
-                farm.make_units(&won, &needed).await;
+                farm.metrics.units_covered += farm.make_units(&won, &needed).await;
                 covering += t.elapsed();
                 continue;
             }
@@ -625,17 +624,29 @@ impl Farm<'_> {
     }
 
     /// Makes the missing frames of `units` here, uploads them, and releases
-    /// the claims, renewing them until then.
-    async fn make_units(&mut self, units: &[&Unit], needed: &NeededFrames) {
+    /// the claims, renewing them until then. Returns the units made (those
+    /// another machine published meanwhile are not).
+    async fn make_units(&mut self, units: &[&Unit], needed: &NeededFrames) -> u64 {
+        // Another machine may have published them since the index was read
+        // (a coverer that won the claim first, then released it).
+        let keys: BTreeSet<String> = units.iter().map(|u| u.recipe_key.clone()).collect();
+        self.refresh_index(&keys.into_iter().collect::<Vec<_>>())
+            .await;
         let prepared = &self.planned.prepared;
         let mut works = Vec::new();
         let mut labels = Vec::new();
         for unit in units {
             let make = self.unit_missing(unit, needed);
+            if make.is_empty() {
+                if let Some(remote) = self.remote {
+                    remote.release_claim(&unit.key).await;
+                }
+                continue;
+            }
             let source = self.planned.plan.source(&unit.source);
             let ready = source.and_then(|s| prepared.sources.get(&s.src)?.as_ref().ok());
             let recipe = source.and_then(|s| s.recipes.iter().find(|r| r.key == unit.recipe_key));
-            let (Some(ready), Some(recipe), false) = (ready, recipe, make.is_empty()) else {
+            let (Some(ready), Some(recipe)) = (ready, recipe) else {
                 continue;
             };
             labels.push(unit.id.clone());
@@ -654,7 +665,7 @@ impl Farm<'_> {
             });
         }
         if works.is_empty() {
-            return;
+            return 0;
         }
         let renewing = self.renew_claims(&works);
         let extracted = {
@@ -706,6 +717,7 @@ impl Farm<'_> {
         self.upload(&works).await;
         // Held until the frames are published: a long upload is still work.
         renewing.cancel();
+        works.len() as u64
     }
 
     /// Renews the claims of `works` every third of a lease until the

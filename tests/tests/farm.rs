@@ -362,6 +362,10 @@ fn a_shard_killed_mid_run_is_covered_by_the_others() {
         );
     }
     assert!(covered > 0, "nobody covered the dead shard's units");
+    // The dead shard made nothing (its ffmpeg was asleep); the claims kept
+    // the two live ones from making the same unit twice.
+    let made: u64 = runs.iter().map(|r| farm_metric(r, "framesMade")).sum();
+    assert_eq!(made, DISTINCT);
     assert_eq!(assert_blobs_sound(&server) as u64, DISTINCT);
 }
 
