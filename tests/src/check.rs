@@ -426,8 +426,13 @@ pub fn cache_stats(cache: &Path) -> Value {
 pub fn assert_verifies(cache: &Path) -> u64 {
     let (code, stdout, stderr) = cache_command(cache, &["verify"]);
     assert_eq!(code, 0, "cache verify: {stdout}{stderr}");
+    // The count is on the last line (a line about blobs no record names,
+    // left by a killed run, may come before it).
     let (checked, bad) = stdout
         .trim()
+        .lines()
+        .last()
+        .unwrap_or_default()
         .strip_suffix(" bad")
         .and_then(|s| s.split_once(" records checked, "))
         .unwrap_or_else(|| panic!("cache verify said: {stdout}"));
