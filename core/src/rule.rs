@@ -98,13 +98,13 @@ impl TickRule {
             None => None,
         };
         let ticks = element.fps.frames_in(element.duration_us);
-        // The latest time asked for, doubled, must fit (see `shown_at`).
-        let span = step_u
+        // An overflow check only: the latest time asked for, doubled, must
+        // fit (see `limit`).
+        step_u
             .checked_mul(i128::from(ticks.saturating_sub(1)))
             .and_then(|s| s.checked_add(start_u))
             .and_then(|s| s.checked_mul(2))
             .ok_or(Overflow)?;
-        let _ = span;
         let last_frame = timeline.len().map_or(u64::MAX, |n| n - 1);
         let last_candidate = match trim_u {
             // Candidates start before `start + trim`: time × d < start + trim.

@@ -199,21 +199,7 @@ pub fn expected_frames(times: &SourceTimes, element: &ElementSpec) -> Vec<usize>
 /// Probes the first video stream of `path` with ffprobe: its frame times from
 /// the packets (pts, duration, flags), discarded packets (flag `D`) excluded.
 pub fn probe_frames(path: &Path) -> SourceTimes {
-    let output = Command::new("ffprobe")
-        .args(["-v", "error", "-select_streams", "v:0", "-show_entries"])
-        .arg("packet=pts,duration,flags:stream=time_base")
-        .args(["-of", "json"])
-        .arg(path)
-        .output()
-        .expect("ffprobe runs");
-    assert!(
-        output.status.success(),
-        "ffprobe {} failed: {}",
-        path.display(),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let json: serde_json::Value =
-        serde_json::from_slice(&output.stdout).expect("ffprobe prints JSON");
+    let json = ffprobe_json(path, "packet=pts,duration,flags:stream=time_base");
     let time_base = json["streams"][0]["time_base"]
         .as_str()
         .and_then(parse_ratio)
@@ -286,11 +272,11 @@ impl Packet {
     }
 }
 
-/// The packets of the first video stream of `path`, in decode order.
-pub fn probe_packets(path: &Path) -> Vec<Packet> {
+/// ffprobe's JSON of `entries` (`-show_entries`) of the first video stream.
+fn ffprobe_json(path: &Path, entries: &str) -> serde_json::Value {
     let output = Command::new("ffprobe")
         .args(["-v", "error", "-select_streams", "v:0", "-show_entries"])
-        .arg("packet=pts,dts,flags")
+        .arg(entries)
         .args(["-of", "json"])
         .arg(path)
         .output()
@@ -301,8 +287,12 @@ pub fn probe_packets(path: &Path) -> Vec<Packet> {
         path.display(),
         String::from_utf8_lossy(&output.stderr)
     );
-    let json: serde_json::Value =
-        serde_json::from_slice(&output.stdout).expect("ffprobe prints JSON");
+    serde_json::from_slice(&output.stdout).expect("ffprobe prints JSON")
+}
+
+/// The packets of the first video stream of `path`, in decode order.
+pub fn probe_packets(path: &Path) -> Vec<Packet> {
+    let json = ffprobe_json(path, "packet=pts,dts,flags");
     json["packets"]
         .as_array()
         .unwrap_or_else(|| panic!("no packets in {}", path.display()))
