@@ -1,151 +1,16 @@
-//! Hostile inputs, table-driven: the machinery of the `faults_input*`
-//! tests. A [`Case`] is a composition (text), files beside it
-//! ([`Fixture`]), an optional booby trap in the output directory, and what
-//! must happen ([`Expect`]).
-//!
-//! [`run_case`] checks the outcome — a clear error and exit code 2 when the
-//! composition is invalid (the message names the line and column, the
-//! field, the element or the value), or a per-element error in the report
-//! and exit code 1 when only one element's source is bad (the good element
-//! next to it still gets its frames) — and, for every case, that nothing
-//! is written outside the output and store directories. framex runs from a
-//! fresh current directory with fresh `HOME`, `XDG_CACHE_HOME` and
-//! `TMPDIR`, which must stay empty; the composition's directory is the same
-//! before and after; nothing appears anywhere else in the case's directory
-//! tree (an id like `../../x` has room to escape into). A case with an
-//! unreadable source runs `framex` unprivileged ([`crate::host`]), so that
-//! it runs as root too.
+//! Running a [`Case`] ([`run_case`], [`run_all`]) and checking that it wrote
+//! nothing outside the output and store directories ([`tree`]).
 
 use std::collections::BTreeSet;
 use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use serde_json::{json, Value};
+use serde_json::Value;
 
+use super::case::{Case, Expect, Fixture, Text};
 use crate::host::{framex_unprivileged, give_to_nobody, skip};
 use crate::{cfr_clip, framex_command};
-
-/// The element every composition starts with: 15 frames of a good clip.
-pub fn good() -> Value {
-    json!({"id": "ok", "src": "good.mp4", "mediaStart": 0, "duration": 0.5, "fps": 30, "format": "png"})
-}
-
-/// An element on the good clip with `changes` applied (a `null` removes a field).
-pub fn element(changes: Value) -> Value {
-    let mut e = json!({"id": "bad", "src": "good.mp4", "mediaStart": 0, "duration": 0.5, "fps": 30, "format": "png"});
-    for (k, v) in changes.as_object().unwrap() {
-        if v.is_null() {
-            e.as_object_mut().unwrap().remove(k);
-        } else {
-            e[k] = v.clone();
-        }
-    }
-    e
-}
-
-/// The good element, then `bad`.
-pub fn with(bad: Value) -> Text {
-    Text::Json(json!({"elements": [good(), bad]}))
-}
-
-/// The good element, then an element on source `src`.
-pub fn on_src(src: &str) -> Text {
-    with(element(json!({"src": src})))
-}
-
-/// The composition file's contents.
-pub enum Text {
-    /// A JSON value.
-    Json(Value),
-    /// Text as is.
-    Raw(&'static str),
-    /// Text made at run time.
-    Owned(String),
-    /// Bytes as is (not UTF-8, say).
-    Bytes(&'static [u8]),
-    /// `{"elements": [...]}` with this many small elements, written in a stream.
-    Many(usize),
-}
-
-/// Files next to the composition, besides `good.mp4`.
-#[derive(Clone, Copy)]
-pub enum Fixture {
-    /// A directory (with a file in it).
-    Dir(&'static str),
-    /// A symlink, name → target.
-    Symlink(&'static str, &'static str),
-    /// A FIFO.
-    Fifo(&'static str),
-    /// An empty file.
-    Empty(&'static str),
-    /// A copy of the good clip with mode 000: framex runs unprivileged.
-    Unreadable(&'static str),
-    /// A file with this text.
-    File(&'static str, &'static str),
-    /// The first bytes of the good clip.
-    Truncated(&'static str, usize),
-}
-
-/// What must happen.
-pub enum Expect {
-    /// Exit 2; stderr says all of these.
-    Invalid(Vec<String>),
-    /// Exit 1; element `bad` failed with this kind, its error saying all of
-    /// these; `ok` succeeded.
-    Element(&'static str, Vec<String>),
-    /// Exit 0; every element ok.
-    Fine,
-}
-
-/// One hostile input.
-pub struct Case {
-    /// What it is, for messages.
-    pub name: &'static str,
-    /// The composition.
-    pub text: Text,
-    /// Files beside it.
-    pub fixtures: Vec<Fixture>,
-    /// Set up the output directory before the run (booby traps), given the
-    /// case's root and the output directory.
-    pub trap: Option<fn(&Path, &Path)>,
-    /// What must happen.
-    pub expect: Expect,
-}
-
-/// The strings of `items`.
-pub fn says(items: &[&str]) -> Vec<String> {
-    items.iter().map(|s| s.to_string()).collect()
-}
-
-/// A composition refused whole: exit 2, stderr saying all of `items`.
-pub fn invalid(name: &'static str, text: Text, items: &[&str]) -> Case {
-    Case {
-        name,
-        text,
-        fixtures: vec![],
-        trap: None,
-        expect: Expect::Invalid(says(items)),
-    }
-}
-
-/// The good element and one on `src` (with `fixtures` beside it), which
-/// fails with error kind `kind`, its error saying all of `items`.
-pub fn bad_source(
-    name: &'static str,
-    src: &str,
-    fixtures: Vec<Fixture>,
-    kind: &'static str,
-    items: &[&str],
-) -> Case {
-    Case {
-        name,
-        text: on_src(src),
-        fixtures,
-        trap: None,
-        expect: Expect::Element(kind, says(items)),
-    }
-}
 
 /// Every path under `dir` (not following symlinks) with its kind.
 pub fn tree(dir: &Path) -> BTreeSet<(String, &'static str)> {

@@ -1,0 +1,89 @@
+//! The plain sample clips of the end-to-end tests (`testsrc2`, no frame
+//! numbers): CFR, VFR, alpha and NTSC.
+
+use std::path::PathBuf;
+
+use super::make_clip;
+
+/// 3 s of 320×240 testsrc2 at 30 fps, H.264 (CFR).
+pub fn cfr_clip() -> PathBuf {
+    make_clip(
+        "cfr30.mp4",
+        &[
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc2=size=320x240:rate=30",
+            "-t",
+            "3",
+            "-pix_fmt",
+            "yuv420p",
+            "-c:v",
+            "libx264",
+            "-g",
+            "30",
+        ],
+    )
+}
+
+/// 3 s at a nominal 30 fps with frames 20–40 dropped and later frames
+/// jittered: a variable frame rate, H.264.
+pub fn vfr_clip() -> PathBuf {
+    make_clip(
+        "vfr.mp4",
+        &[
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc2=size=320x240:rate=30",
+            "-t",
+            "3",
+            "-vf",
+            "select='not(between(n,20,40))',setpts='PTS+if(gt(N,10),0.01/TB,0)'",
+            "-fps_mode",
+            "vfr",
+            "-pix_fmt",
+            "yuv420p",
+            "-c:v",
+            "libx264",
+        ],
+    )
+}
+
+/// 2 s of half-transparent 160×120 video, VP9 with alpha in WebM.
+pub fn alpha_clip() -> PathBuf {
+    make_clip(
+        "alpha.webm",
+        &[
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc2=size=160x120:rate=30,format=yuva420p,colorchannelmixer=aa=0.5",
+            "-t",
+            "2",
+            "-c:v",
+            "libvpx-vp9",
+            "-pix_fmt",
+            "yuva420p",
+        ],
+    )
+}
+
+/// 3 s at 30000/1001 fps (29.97), H.264.
+pub fn ntsc_clip() -> PathBuf {
+    make_clip(
+        "ntsc.mp4",
+        &[
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc2=size=320x240:rate=30000/1001",
+            "-t",
+            "3",
+            "-pix_fmt",
+            "yuv420p",
+            "-c:v",
+            "libx264",
+        ],
+    )
+}
