@@ -110,6 +110,15 @@ pub struct ExtractRun {
 }
 
 impl ExtractRun {
+    /// What a finished `framex extract --json` process gave.
+    pub fn from_output(output: &std::process::Output) -> ExtractRun {
+        ExtractRun {
+            code: output.status.code().unwrap_or(-1),
+            report: serde_json::from_slice(&output.stdout).unwrap_or(serde_json::Value::Null),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        }
+    }
+
     /// The report entry of element `id`.
     pub fn element(&self, id: &str) -> &serde_json::Value {
         &self.report["elements"][id]
@@ -141,11 +150,7 @@ pub fn extract_json(
         .envs(env.iter().map(|(k, v)| (*k, *v)))
         .output()
         .expect("framex runs");
-    ExtractRun {
-        code: output.status.code().unwrap_or(-1),
-        report: serde_json::from_slice(&output.stdout).unwrap_or(serde_json::Value::Null),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
+    ExtractRun::from_output(&output)
 }
 
 /// The frames in an element's directory, `(file name, bytes)`, sorted.
@@ -232,7 +237,7 @@ pub fn error_text(message: &str, errors: Option<&serde_json::Value>) -> String {
 
 pub mod check;
 pub mod clips;
-pub use clips::{alpha_clip, cfr_clip, make_clip, media_dir, ntsc_clip, vfr_clip};
+pub use clips::{alpha_clip, cfr_clip, h264_clip, make_clip, media_dir, ntsc_clip, vfr_clip};
 pub mod fake_ffmpeg;
 pub mod faults;
 pub mod framenum;

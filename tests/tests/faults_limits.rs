@@ -20,7 +20,7 @@ use framex_core::{MAX_ELEMENTS, MAX_FRAMES_PER_ELEMENT};
 use framex_tests::faults::describe;
 use framex_tests::hostile::{good, run_all, says, tree, Case, Expect, Text};
 use framex_tests::processes::run_watched;
-use framex_tests::{cfr_clip, framex_command, make_clip, ntsc_clip};
+use framex_tests::{cfr_clip, framex_command, h264_clip, ntsc_clip};
 use serde_json::{json, Value};
 
 /// A million elements: refused with the limit, quickly, without planning.
@@ -132,20 +132,11 @@ fn a_slot_of_ten_billion_frames_is_refused_before_anything_is_made() {
 
 /// 1 s of 64×48 testsrc2 at 30 fps.
 fn small_clip() -> PathBuf {
-    make_clip(
+    h264_clip(
         "limits-1s-64x48-30.mp4",
-        &[
-            "-f",
-            "lavfi",
-            "-i",
-            "testsrc2=size=64x48:rate=30",
-            "-t",
-            "1",
-            "-pix_fmt",
-            "yuv420p",
-            "-c:v",
-            "libx264",
-        ],
+        "testsrc2=size=64x48:rate=30",
+        "1",
+        &[],
     )
 }
 

@@ -12,7 +12,7 @@ use framex_tests::check::{
     assert_same_bytes, assert_verifies, blobs, cache_stats, composition, el, frames, inodes, with,
     Extract,
 };
-use framex_tests::{cfr_clip, make_clip, ntsc_clip, vfr_clip};
+use framex_tests::{cfr_clip, h264_clip, ntsc_clip, vfr_clip};
 use serde_json::json;
 
 /// A second run with the same store starts no ffmpeg (nor ffprobe) and
@@ -85,24 +85,11 @@ fn a_warm_run_makes_nothing_and_links_the_same_files() {
 /// 4 s of 640×360 at 30 fps (120 frames): long enough to kill a run in
 /// the middle.
 fn big_clip() -> PathBuf {
-    make_clip(
+    h264_clip(
         "big360.mp4",
-        &[
-            "-f",
-            "lavfi",
-            "-i",
-            "testsrc2=size=640x360:rate=30",
-            "-t",
-            "4",
-            "-pix_fmt",
-            "yuv420p",
-            "-c:v",
-            "libx264",
-            "-preset",
-            "ultrafast",
-            "-g",
-            "30",
-        ],
+        "testsrc2=size=640x360:rate=30",
+        "4",
+        &["-preset", "ultrafast", "-g", "30"],
     )
 }
 

@@ -70,12 +70,7 @@ impl Extract {
 
     /// Runs it, whatever the outcome.
     pub fn run(&self) -> ExtractRun {
-        let output = self.command().output().expect("framex runs");
-        ExtractRun {
-            code: output.status.code().unwrap_or(-1),
-            report: serde_json::from_slice(&output.stdout).unwrap_or(Value::Null),
-            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-        }
+        ExtractRun::from_output(&self.command().output().expect("framex runs"))
     }
 
     /// Runs it; it must exit 0, and print the report it wrote to

@@ -36,7 +36,7 @@ pub use geometry::{anamorphic, rotated};
 pub use h264::{h264_24, h264_25, h264_30, h264_5994, h264_60, h264_closed_gop, h264_open_gop};
 pub use lavfi::{make_clip, media_dir};
 pub use numbered::number_filter;
-pub use samples::{alpha_clip, cfr_clip, ntsc_clip, vfr_clip};
+pub use samples::{alpha_clip, cfr_clip, h264_clip, ntsc_clip, vfr_clip};
 pub use timestamps::{mp4_edit_list, vfr_gap, vfr_jitter};
 
 /// One clip of the matrix and what is known about it.

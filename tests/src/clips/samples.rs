@@ -5,24 +5,24 @@ use std::path::PathBuf;
 
 use super::make_clip;
 
+/// Makes (once) the clip `name`: `seconds` s of the lavfi `source`
+/// (`testsrc2=size=320x240:rate=30`, …) as yuv420p H.264, with `encoder`'s
+/// options (`-g 30`, …) after `-c:v libx264`.
+pub fn h264_clip(name: &str, source: &str, seconds: &str, encoder: &[&str]) -> PathBuf {
+    let mut args = vec![
+        "-f", "lavfi", "-i", source, "-t", seconds, "-pix_fmt", "yuv420p", "-c:v", "libx264",
+    ];
+    args.extend_from_slice(encoder);
+    make_clip(name, &args)
+}
+
 /// 3 s of 320×240 testsrc2 at 30 fps, H.264 (CFR).
 pub fn cfr_clip() -> PathBuf {
-    make_clip(
+    h264_clip(
         "cfr30.mp4",
-        &[
-            "-f",
-            "lavfi",
-            "-i",
-            "testsrc2=size=320x240:rate=30",
-            "-t",
-            "3",
-            "-pix_fmt",
-            "yuv420p",
-            "-c:v",
-            "libx264",
-            "-g",
-            "30",
-        ],
+        "testsrc2=size=320x240:rate=30",
+        "3",
+        &["-g", "30"],
     )
 }
 
@@ -71,19 +71,10 @@ pub fn alpha_clip() -> PathBuf {
 
 /// 3 s at 30000/1001 fps (29.97), H.264.
 pub fn ntsc_clip() -> PathBuf {
-    make_clip(
+    h264_clip(
         "ntsc.mp4",
-        &[
-            "-f",
-            "lavfi",
-            "-i",
-            "testsrc2=size=320x240:rate=30000/1001",
-            "-t",
-            "3",
-            "-pix_fmt",
-            "yuv420p",
-            "-c:v",
-            "libx264",
-        ],
+        "testsrc2=size=320x240:rate=30000/1001",
+        "3",
+        &[],
     )
 }

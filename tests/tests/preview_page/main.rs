@@ -16,19 +16,25 @@
 //! ChromeDriver and ffmpeg. Without Chromium the test is skipped, except
 //! under CI.
 
-#[path = "support/static_files.rs"]
+#[path = "../support/static_files.rs"]
 mod static_files;
-#[path = "support/webdriver.rs"]
+#[path = "../support/webdriver.rs"]
 mod webdriver;
+
+mod checks;
+mod page;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use framex_core::{Composition, Request};
 use framex_tests::wasm::{require_package, which, Package};
-use framex_tests::{alpha_clip, framex_bin, target_dir, workspace_root};
+use framex_tests::{alpha_clip, framex_bin, workspace_root};
 use serde_json::{json, Value};
 use webdriver::{start_preview, Browser, Process};
+
+use crate::checks::{assert_page_matches_native, check_layout};
+use crate::page::{edit_composition, updates, wait_render, wait_render_where};
 
 const WIDE: u32 = 1400;
 const NARROW: u32 = 700;
@@ -63,242 +69,6 @@ fn serve(www: &Path) -> (Box<dyn std::any::Any>, String) {
     let server = static_files::StaticFiles::start(www);
     let url = server.url.clone();
     (Box::new(server), url)
-}
-
-/// What the page shows: state, the request, totals, lanes, decode runs, errors.
-const READ_PAGE: &str = r#"
-const q = (s) => [...document.querySelectorAll(s)];
-const totals = {};
-for (const n of q('#totals [data-testid^="total-"]')) totals[n.dataset.testid] = Number(n.dataset.value);
-const where = (n) => ({ sourceId: n.closest('[data-testid="source"]').dataset.sourceId,
-                        group: n.closest('[data-testid="recipe"]').dataset.recipe });
-return {
-  state: document.body.dataset.state,
-  updates: Number(document.body.dataset.updates || 0),
-  status: document.getElementById("status").textContent,
-  request: document.getElementById("request").textContent,
-  totalsShown: getComputedStyle(document.getElementById("totals")).display !== "none",
-  totals,
-  lanes: q('[data-testid="lane"]').map((l) => ({ ...l.dataset, ...where(l) })),
-  runs: q('[data-testid="run"]').map((r) => ({ ...r.dataset, ...where(r), title: r.title })),
-  errors: q('[data-testid="element-error"]').map((e) => {
-    let row = e.previousElementSibling;
-    while (row && row.dataset.testid !== "element-row") row = row.previousElementSibling;
-    return { index: Number(e.dataset.index), elementId: e.dataset.elementId, field: e.dataset.field,
-             text: e.textContent, rowElementId: row ? row.dataset.elementId : null };
-  }),
-  parseError: getComputedStyle(document.getElementById("parse-error")).display === "none"
-    ? null : document.getElementById("parse-error").textContent,
-  sourceRows: q('#sources li').map((s) => ({ testid: s.dataset.testid, src: s.dataset.src, name: s.dataset.name })),
-  text: document.body.innerText,
-};
-"#;
-
-/// The layout at the window's width: what overflows, what wraps, what cannot
-/// be read.
-const READ_LAYOUT: &str = r##"
-const q = (s) => [...document.querySelectorAll(s)];
-const table = document.getElementById("elements");
-const panel = table.closest(".panel").getBoundingClientRect();
-const box = table.getBoundingClientRect();
-const outside = (r) => r.left < panel.left - 0.5 || r.right > panel.right + 0.5;
-// Lines of text in a node: its text's line boxes, told apart by their middles.
-const lines = (node) => {
-  const range = document.createRange();
-  range.selectNodeContents(node);
-  const middles = [...range.getClientRects()].filter((r) => r.width > 0)
-    .map((r) => (r.top + r.bottom) / 2).sort((a, b) => a - b);
-  let count = 0, last = -Infinity;
-  for (const m of middles) { if (m - last > 8) count++; last = m; }
-  return count;
-};
-const wrapped = q('#elements th, #elements [data-testid="role-cell"]').map((c) => {
-  const words = c.textContent.trim().split(/\s+/).filter(Boolean).length;
-  return { text: c.textContent.trim(), words, lines: lines(c) };
-}).filter((c) => c.words >= 3 && c.lines > Math.ceil(c.words / 2));
-// WCAG contrast of a label's text on its own background.
-const luminance = (css) => {
-  const [r, g, b] = css.match(/[\d.]+/g).slice(0, 3).map(Number).map((v) => {
-    v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; });
-  return 0.2126 * r + 0.7152 * g + 0.0722 * b;
-};
-const contrast = q('[data-testid="duplicate-label"]').map((l) => {
-  const s = getComputedStyle(l);
-  const [a, b] = [luminance(s.color), luminance(s.backgroundColor)].sort((x, y) => y - x);
-  return { text: l.textContent, ratio: (a + 0.05) / (b + 0.05), opaque: !/rgba\(.*,\s*0(\.\d+)?\)$/.test(s.backgroundColor) };
-});
-return {
-  innerWidth, scrollWidth: document.documentElement.scrollWidth,
-  overflowing: q("main, .panel, .source, .recipe, .sources li, #elements").filter((n) => n.scrollWidth > n.clientWidth + 1)
-    .map((n) => `${n.tagName.toLowerCase()}.${n.className} ${n.scrollWidth} > ${n.clientWidth}`),
-  tableInside: !outside(box),
-  cellsOutside: q("#elements th, #elements td").filter((c) => outside(c.getBoundingClientRect())).map((c) => c.textContent),
-  wrapped, contrast,
-};
-"##;
-
-fn read_page(browser: &Browser) -> Value {
-    browser.eval(READ_PAGE, json!([]))
-}
-
-/// Waits for a render after `updates`, in `state`, for which `also` (a JS
-/// expression) holds.
-fn wait_render_where(browser: &Browser, after: u64, state: &str, also: &str) -> Value {
-    let script = format!(
-        "return Number(document.body.dataset.updates || 0) > {after} \
-         && document.body.dataset.state === {state:?} && ({also})"
-    );
-    browser.wait_for(&format!("the page to be {state}"), &script, LOAD);
-    read_page(browser)
-}
-
-fn wait_render(browser: &Browser, after: u64, state: &str) -> Value {
-    wait_render_where(browser, after, state, "true")
-}
-
-fn updates(page: &Value) -> u64 {
-    page["updates"].as_u64().unwrap_or(0)
-}
-
-/// Plans the request the page shows, natively, and checks the page's totals,
-/// decode runs and lanes against it. Returns the request and its plan.
-fn assert_page_matches_native(page: &Value, when: &str) -> (Request, framex_core::Plan) {
-    let text = page["request"].as_str().expect("the request is shown");
-    let request = Request::from_json(text).unwrap_or_else(|e| {
-        panic!("{when}: the page's request is not a native request: {e}\n{text}")
-    });
-    let plan = framex_core::plan(&request).expect("natively plannable");
-    let t = &plan.totals;
-    let shown = &page["totals"];
-    assert_eq!(page["totalsShown"], true, "{when}: totals shown");
-    for (id, value) in [
-        ("total-elements", t.elements),
-        ("total-frames-requested", t.frames_requested),
-        ("total-distinct-frames", t.distinct_frames),
-        ("total-dedupe-hits", t.dedupe_hits),
-        ("total-cache-hits", t.cache_hits),
-        ("total-frames-to-make", t.frames_to_make),
-        ("total-frames-saved", t.frames_saved),
-        ("total-duplicates", t.duplicates),
-        ("total-decode-runs", t.decode_runs),
-        ("total-frames-to-decode", t.frames_to_decode),
-    ] {
-        assert_eq!(shown[id], json!(value), "{when}: {id}");
-    }
-    // Math.round of the percentage, as the page computes it.
-    let percent = (t.frames_saved as f64 * 100.0 / t.frames_requested as f64 + 0.5).floor();
-    assert_eq!(
-        shown["total-percent-saved"],
-        json!(percent as u64),
-        "{when}: percent saved"
-    );
-
-    // One bar per decode run, under its source and recipe, numbered from 1.
-    let runs = page["runs"].as_array().expect("runs");
-    assert_eq!(runs.len() as u64, t.decode_runs, "{when}: one bar per run");
-    for (source, recipe, run) in plan.runs() {
-        let bar = runs
-            .iter()
-            .find(|r| r["run"] == run.id.as_str())
-            .unwrap_or_else(|| panic!("{when}: no bar for {}", run.id));
-        let expected = json!({
-            "sourceId": source.id, "group": recipe.key, "leader": run.leader,
-            "keyframe": run.keyframe.to_string(), "last": run.last.to_string(),
-            "make": run.make.to_string(),
-        });
-        for (key, value) in expected.as_object().unwrap() {
-            assert_eq!(&bar[key], value, "{when}: run {} {key}", run.id);
-        }
-        let decodes = format!("decodes frames {}–{}", run.keyframe + 1, run.last + 1);
-        assert!(
-            bar["title"].as_str().unwrap().contains(&decodes),
-            "{when}: {} says {decodes}: {}",
-            run.id,
-            bar["title"]
-        );
-    }
-
-    // One lane per element, under its source and recipe.
-    let lanes = page["lanes"].as_array().expect("lanes");
-    assert_eq!(
-        lanes.len(),
-        plan.elements.len(),
-        "{when}: one lane per element"
-    );
-    for (e, input) in plan.elements.iter().zip(&request.composition.elements) {
-        let lane = lanes
-            .iter()
-            .find(|l| l["elementId"] == e.element_id.as_str())
-            .unwrap_or_else(|| panic!("{when}: no lane for {}", e.element_id));
-        let role = serde_json::to_value(&e.role).unwrap();
-        let text = |key: &str| role.get(key).cloned().unwrap_or(json!(""));
-        let expected = json!({
-            "src": input.src, "source": e.source, "sourceId": e.source,
-            "recipe": e.recipe, "group": e.recipe,
-            "role": role["kind"], "of": text("of"), "run": text("run"), "leader": text("leader"),
-            "runs": e.runs.join(","), "ticks": e.ticks.to_string(),
-            "distinct": e.distinct_frames.to_string(), "cacheHits": e.cache_hits.to_string(),
-            "frames": serde_json::to_string(&e.frames).unwrap(),
-            "startUs": e.start_us.to_string(),
-        });
-        for (key, value) in expected.as_object().unwrap() {
-            assert_eq!(&lane[key], value, "{when}: lane {} {key}", e.element_id);
-        }
-    }
-    // One frame-numbering convention: from 1, as the files are named.
-    let body = page["text"].as_str().unwrap();
-    assert!(
-        !body.contains("frame 0") && !body.contains("frames 0"),
-        "{when}: a frame numbered 0 on the page"
-    );
-    (request, plan)
-}
-
-/// Checks the layout at `width` and saves a screenshot named `name`.
-fn check_layout(browser: &Browser, width: u32, when: &str, name: &str) -> PathBuf {
-    let layout = browser.eval(READ_LAYOUT, json!([]));
-    let inner = layout["innerWidth"].as_u64().unwrap();
-    assert!(
-        inner <= u64::from(width) && inner + 20 >= u64::from(width),
-        "{when}: window {inner} px wide, wanted {width}"
-    );
-    assert!(
-        layout["scrollWidth"].as_u64().unwrap() <= inner,
-        "{when}: the page is wider than the window: {layout}"
-    );
-    assert_eq!(layout["overflowing"], json!([]), "{when}: {layout}");
-    assert_eq!(
-        layout["tableInside"], true,
-        "{when}: elements table outside its panel"
-    );
-    assert_eq!(layout["cellsOutside"], json!([]), "{when}: {layout}");
-    assert_eq!(
-        layout["wrapped"],
-        json!([]),
-        "{when}: wrapped about a word per line"
-    );
-    for label in layout["contrast"].as_array().unwrap() {
-        assert!(
-            label["ratio"].as_f64().unwrap() >= 4.5 && label["opaque"] == true,
-            "{when}: duplicate label hard to read: {label}"
-        );
-    }
-    let path = target_dir().join("framex-artifacts").join(name);
-    let shot = browser.screenshot(&path, width);
-    println!("preview_page: screenshot {}", shot.display());
-    shot
-}
-
-/// Replaces the composition the way a paste does, then types one more
-/// character as a person would.
-fn edit_composition(browser: &Browser, text: &str) {
-    browser.eval(
-        "const t = document.getElementById('composition'); t.value = arguments[0]; \
-         t.dispatchEvent(new Event('input', { bubbles: true }));",
-        json!([text]),
-    );
-    let textarea = browser.find("[data-testid=composition]");
-    browser.type_into(&textarea, "\n");
 }
 
 #[test]
