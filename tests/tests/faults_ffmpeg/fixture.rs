@@ -1,36 +1,21 @@
-//! A faulty ffmpeg (issue 7 item 3, on the decode → encode pipeline): a real
-//! executable, set through `FRAMEX_FFMPEG`, that misbehaves only for one
-//! source and runs the real ffmpeg for the other. Each fault must give
-//! per-element errors of the right kind (the leader's error, with the
-//! "[shared extraction, leader …]" prefix for its duplicate and for the
-//! element that shares its decode run), exit code 1, no directory for a
-//! failed element, the good source's elements complete, and a clean store
-//! that holds only right frames (the frames decoded before a failure are
-//! kept). A rerun with the real ffmpeg then completes everything from the
-//! same store, the bad source's frames byte-identical to the good one's
-//! (the two files are copies).
-//!
-//! The faults: exits 1 after complaining on stderr; killed by SIGKILL after
-//! a few frames (transient: retried once); killed by SIGSEGV before any;
-//! exits 0 without a frame; exits 0 with its raw output cut short; a frame
-//! at a time the probe does not know; hangs (with no output, after a few
-//! frames, and as a wrapper whose child hangs), killed by `--timeout`.
+//! The fixture of every fault: a composition over a bad and a good copy of
+//! the test clip, a fake ffmpeg bad for one source only, and the checks of
+//! a faulty run and of the rerun with the real ffmpeg.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 use std::time::{Duration, Instant};
 
-use framex_tests::fake_ffmpeg::{logged_pids, write_fake_ffmpeg};
+use framex_tests::fake_ffmpeg::write_fake_ffmpeg;
 use framex_tests::faults::{describe, names_in};
-use framex_tests::processes::assert_gone;
 use framex_tests::store::StoreDir;
 use framex_tests::{cfr_clip, framex_command};
 use serde_json::Value;
 
 /// The faulty source's file name: the fake misbehaves only when its input
 /// (`-i`) ends with it.
-const BAD_SRC: &str = "framex-fault-bad.mp4";
+pub(crate) const BAD_SRC: &str = "framex-fault-bad.mp4";
 const GOOD_SRC: &str = "good.mp4";
 
 /// Three elements on the faulty source (a leader, its duplicate, and one
@@ -53,20 +38,20 @@ const BAD_RUN_FRAMES: u64 = 45;
 /// Shell code that runs the real ffmpeg to files, then hands framex every
 /// stderr line but only the first `BYTES` bytes of the raw frames (320×240
 /// rgb24 frames are 230 400 bytes: 4 whole frames and part of a fifth).
-const REPLAY_CUT: &str = "\"$REAL\" \"$@\" > \"$LOG.out\" 2> \"$LOG.err\" || exit $?\n\
+pub(crate) const REPLAY_CUT: &str = "\"$REAL\" \"$@\" > \"$LOG.out\" 2> \"$LOG.err\" || exit $?\n\
      cat \"$LOG.err\" >&2\n\
      head -c 1000000 \"$LOG.out\"";
 
 /// A composition over two copies of the test clip, an output and a store
 /// directory, and a fake ffmpeg, all in one temporary directory.
-struct Fixture {
-    dir: tempfile::TempDir,
+pub(crate) struct Fixture {
+    pub(crate) dir: tempfile::TempDir,
 }
 
 impl Fixture {
     /// `fault` is shell code run instead of ffmpeg for the faulty source
     /// ([`write_fake_ffmpeg`]: `$REAL`, `$LOG`).
-    fn new(fault: &str) -> Self {
+    pub(crate) fn new(fault: &str) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let clip = cfr_clip();
         // Copies, not links: the source's canonical path must keep its name.
@@ -77,21 +62,21 @@ impl Fixture {
         Self { dir }
     }
 
-    fn path(&self, name: &str) -> PathBuf {
+    pub(crate) fn path(&self, name: &str) -> PathBuf {
         self.dir.path().join(name)
     }
 
-    fn out(&self) -> PathBuf {
+    pub(crate) fn out(&self) -> PathBuf {
         self.path("out")
     }
 
-    fn cache(&self) -> PathBuf {
+    pub(crate) fn cache(&self) -> PathBuf {
         self.path("cache")
     }
 
     /// Runs `framex extract --jobs 1` (one decoder: the process counts are
     /// exact) with the fake ffmpeg or the real one; returns the report.
-    fn extract(&self, fake: bool, extra: &[&str]) -> (Output, Value, Duration) {
+    pub(crate) fn extract(&self, fake: bool, extra: &[&str]) -> (Output, Value, Duration) {
         let mut command = framex_command();
         if fake {
             command.env("FRAMEX_FFMPEG", self.path("fake-ffmpeg"));
@@ -112,7 +97,7 @@ impl Fixture {
         (output, serde_json::from_slice(&report).unwrap(), took)
     }
 
-    fn with_store(&self) -> [String; 2] {
+    pub(crate) fn with_store(&self) -> [String; 2] {
         ["--cache-dir".into(), path_str(&self.cache()).into()]
     }
 }
@@ -122,11 +107,11 @@ fn path_str(path: &Path) -> &str {
 }
 
 /// What a fault must look like in the report.
-struct Expect<'a> {
-    kind: &'a str,
+pub(crate) struct Expect<'a> {
+    pub(crate) kind: &'a str,
     /// Substrings of the leader's error.
-    says: &'a [&'a str],
-    retryable: bool,
+    pub(crate) says: &'a [&'a str],
+    pub(crate) retryable: bool,
 }
 
 fn expected_frames(count: usize) -> Vec<String> {
@@ -134,7 +119,7 @@ fn expected_frames(count: usize) -> Vec<String> {
 }
 
 /// Checks the report, the output directory and the store after a faulty run.
-fn check_fault_run(fx: &Fixture, output: &Output, report: &Value, expect: &Expect<'_>) {
+pub(crate) fn check_fault_run(fx: &Fixture, output: &Output, report: &Value, expect: &Expect<'_>) {
     assert_eq!(
         output.status.code(),
         Some(1),
@@ -200,7 +185,7 @@ fn check_fault_run(fx: &Fixture, output: &Output, report: &Value, expect: &Expec
 /// After the fault, the real ffmpeg completes everything from the same
 /// store: the good elements are hits, the faulty run's frames are made (but
 /// for those it stored before failing), identical to the good source's.
-fn check_rerun(fx: &Fixture) {
+pub(crate) fn check_rerun(fx: &Fixture) {
     let (output, report, _) = fx.extract(false, &fx.with_store().each_ref().map(String::as_str));
     assert_eq!(output.status.code(), Some(0), "{}", describe(&output));
     for id in BAD_IDS.iter().chain(&GOOD_IDS) {
@@ -224,7 +209,7 @@ fn check_rerun(fx: &Fixture) {
 
 /// Runs the composition with `fault`, checks everything, reruns with the
 /// real ffmpeg.
-fn fault_case(fault: &str, expect: &Expect<'_>) -> Fixture {
+pub(crate) fn fault_case(fault: &str, expect: &Expect<'_>) -> Fixture {
     let fx = Fixture::new(fault);
     // Stale output of an earlier run must not survive as this run's.
     std::fs::create_dir_all(fx.out().join("bad-dup")).unwrap();
@@ -233,180 +218,4 @@ fn fault_case(fault: &str, expect: &Expect<'_>) -> Fixture {
     check_fault_run(&fx, &output, &report, expect);
     check_rerun(&fx);
     fx
-}
-
-#[test]
-fn ffmpeg_exits_1() {
-    fault_case(
-        "echo 'fake ffmpeg: decoding frame 17: simulated failure' >&2\n\
-         echo 'fake ffmpeg: giving up (marker 7f3a)' >&2\n\
-         exit 1",
-        &Expect {
-            kind: "ffmpeg_failed",
-            says: &[
-                "exit status 1",
-                "decoding frame 17: simulated failure",
-                "giving up (marker 7f3a)",
-            ],
-            retryable: false,
-        },
-    );
-}
-
-#[test]
-fn ffmpeg_killed_by_sigkill_after_a_few_frames() {
-    // Killed from outside (as the OOM killer does): transient, so the run
-    // is retried once for the frames it lacks, killed again, and reported
-    // retryable. The frames it handed over before are kept.
-    fault_case(
-        &format!("{REPLAY_CUT}\nkill -9 $$"),
-        &Expect {
-            kind: "ffmpeg_transient",
-            says: &["ffmpeg failed transiently (killed by signal 9)"],
-            retryable: true,
-        },
-    );
-}
-
-#[test]
-fn ffmpeg_killed_by_sigsegv() {
-    fault_case(
-        // No core file: the signal's default action would dump one.
-        "ulimit -c 0\necho 'fake ffmpeg: about to crash' >&2\nkill -s SEGV $$",
-        // A crash would recur on the same input: not retried, not retryable.
-        &Expect {
-            kind: "ffmpeg_failed",
-            says: &["killed by signal 11", "about to crash"],
-            retryable: false,
-        },
-    );
-}
-
-#[test]
-fn ffmpeg_exits_0_without_a_frame() {
-    fault_case(
-        "echo 'fake ffmpeg: nothing to do' >&2\nexit 0",
-        &Expect {
-            kind: "zero_output",
-            says: &["ffmpeg wrote no frames (expected 45): fake ffmpeg: nothing to do"],
-            retryable: false,
-        },
-    );
-}
-
-#[test]
-fn ffmpeg_exits_0_with_its_output_cut_short() {
-    fault_case(
-        &format!("{REPLAY_CUT}\nexit 0"),
-        &Expect {
-            kind: "bad_output",
-            // The fifth frame (0-based 4) of a 1/15360 time base at 30 fps.
-            says: &[
-                "ffmpeg ended before the frame at 2048 (time base 1/15360)",
-                BAD_SRC,
-            ],
-            retryable: false,
-        },
-    );
-}
-
-#[test]
-fn ffmpeg_gives_a_frame_at_a_time_the_probe_does_not_know() {
-    // Every showinfo time gets a digit appended: 0 → 1, 512 → 5121, …
-    fault_case(
-        "\"$REAL\" \"$@\" > \"$LOG.out\" 2> \"$LOG.err\" || exit $?\n\
-         sed 's/ pts: *\\([0-9][0-9]*\\)/ pts:\\11/' \"$LOG.err\" >&2\n\
-         cat \"$LOG.out\"",
-        &Expect {
-            kind: "bad_output",
-            says: &[
-                "the frame at 0 (time base 1/15360)",
-                "a planned frame was not decoded",
-                "(the next was at 1)",
-            ],
-            retryable: false,
-        },
-    );
-}
-
-/// `said`: what the fake prints on stderr before it hangs, which the
-/// timeout's error must carry; `processes`: how many pids it notes.
-fn hang_case(fault: &str, processes: usize, said: &str) {
-    let fx = Fixture::new(fault);
-    let mut args = fx.with_store().to_vec();
-    args.extend(["--timeout".into(), "5".into()]);
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    let (output, report, took) = fx.extract(true, &args);
-    let pids = logged_pids(&fx.path("fake-ffmpeg"));
-    assert_eq!(pids.len(), processes, "the fake noted its pids");
-    assert_gone(&pids, Duration::from_secs(5), "the hung ffmpeg");
-    assert!(
-        took < Duration::from_secs(60),
-        "the timeout ends the run ({took:?})"
-    );
-    check_fault_run(
-        &fx,
-        &output,
-        &report,
-        &Expect {
-            kind: "ffmpeg_timeout",
-            says: &["ffmpeg timed out after 5 s and was killed", said],
-            retryable: true,
-        },
-    );
-    check_rerun(&fx);
-}
-
-#[test]
-fn ffmpeg_hangs_without_a_frame() {
-    hang_case(
-        "echo $$ >> \"$LOG\"\necho 'fake ffmpeg: now hanging' >&2\nexec sleep 1000",
-        1,
-        "fake ffmpeg: now hanging",
-    );
-}
-
-/// ffmpeg hands over a few frames and hangs: killed at the timeout; the
-/// frames it handed over are kept.
-#[test]
-fn ffmpeg_hangs_after_a_few_frames() {
-    hang_case(
-        &format!(
-            "echo $$ >> \"$LOG\"\n{REPLAY_CUT}\n\
-             echo 'fake ffmpeg: some frames written, now hanging' >&2\nexec sleep 1000"
-        ),
-        1,
-        "fake ffmpeg: some frames written, now hanging",
-    );
-}
-
-/// A wrapper script whose ffmpeg hangs: the timeout kills the wrapper and
-/// what it started, not only the process framex spawned.
-#[test]
-fn wrapped_ffmpeg_hangs() {
-    hang_case(
-        "echo $$ >> \"$LOG\"\nsleep 1000 &\necho $! >> \"$LOG\"\n\
-         echo 'fake ffmpeg: waiting on a stuck child' >&2\nwait\nexit 1",
-        2,
-        "fake ffmpeg: waiting on a stuck child",
-    );
-}
-
-/// Without a store: the same per-element errors, the good run completes,
-/// and the run's private store in the output is removed.
-#[test]
-fn ffmpeg_fault_without_a_store() {
-    let fx = Fixture::new("echo 'fake ffmpeg: no' >&2\nexit 1");
-    let (output, report, _) = fx.extract(true, &["--no-cache"]);
-    check_fault_run(
-        &fx,
-        &output,
-        &report,
-        &Expect {
-            kind: "ffmpeg_failed",
-            says: &["ffmpeg failed (exit status 1): fake ffmpeg: no"],
-            retryable: false,
-        },
-    );
-    assert!(!fx.cache().exists(), "--no-cache makes no store");
 }
