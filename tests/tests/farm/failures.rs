@@ -5,12 +5,12 @@ use std::path::{Path, PathBuf};
 use std::process::Child;
 use std::time::{Duration, Instant};
 
-use crate::s3::{files_under, store_env, Fault, FaultProxy, S3Server, SECRET_KEY};
 use framex_tests::check::real_tool;
 use framex_tests::{cfr_clip, write_composition, ExtractRun};
 
+use crate::s3::{files_under, store_env, Fault, FaultProxy, S3Server, SECRET_KEY};
 use crate::{
-    assert_blobs_sound, assert_same, composition, farm_metric, finish, reference, run, spawn,
+    assert_blobs_sound, assert_same, composition, farm_metric, finish, reference, run, spawn, Farm,
     DISTINCT, STORE,
 };
 
@@ -31,12 +31,13 @@ fn slow_ffmpeg(dir: &Path) -> PathBuf {
 
 #[test]
 fn a_shard_killed_mid_run_is_covered_by_the_others() {
-    let dir = tempfile::tempdir().unwrap();
+    let Farm {
+        dir,
+        expected,
+        server,
+        env,
+    } = Farm::start();
     let d = dir.path();
-    composition(d);
-    let expected = reference(d);
-    let server = S3Server::start();
-    let env = store_env(d, SECRET_KEY);
     let flags = |shard: &str| -> Vec<String> {
         ["--shard", shard, "--shard-wait", "2", "--lease", "2"]
             .map(String::from)

@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Stdio};
 
 use framex_tests::{cfr_clip, frames_in, framex_command, h264_clip, write_composition, ExtractRun};
-use s3::{files_under, S3Server};
+use s3::{files_under, store_env, S3Server, SECRET_KEY};
 
 const STORE: &str = "s3://farm/render";
 
@@ -53,6 +53,33 @@ fn composition(dir: &Path) -> PathBuf {
 
 const DISTINCT: u64 = 180;
 const IDS: [&str; 4] = ["intro", "middle", "intro-again", "talk"];
+
+/// A farm test's start: a fresh directory with the composition and the
+/// single-machine reference frames, an S3 server, and the store's
+/// environment.
+struct Farm {
+    dir: tempfile::TempDir,
+    expected: BTreeMap<String, Vec<(String, Vec<u8>)>>,
+    server: S3Server,
+    env: Vec<(&'static str, std::ffi::OsString)>,
+}
+
+impl Farm {
+    fn start() -> Farm {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        composition(d);
+        let expected = reference(d);
+        let server = S3Server::start();
+        let env = store_env(d, SECRET_KEY);
+        Farm {
+            dir,
+            expected,
+            server,
+            env,
+        }
+    }
+}
 
 /// `framex --quiet extract … --json` as a child process.
 fn spawn(

@@ -6,22 +6,22 @@ use std::collections::BTreeMap;
 use std::process::Child;
 use std::time::Instant;
 
-use crate::s3::{store_env, S3Server, SECRET_KEY};
 use framex_tests::{cfr_clip, frames_in, write_composition, ExtractRun};
 
+use crate::s3::{store_env, S3Server, SECRET_KEY};
 use crate::{
-    assert_blobs_sound, assert_same, composition, farm_metric, finish, gop10_clip, reference, run,
-    spawn, DISTINCT,
+    assert_blobs_sound, assert_same, farm_metric, finish, gop10_clip, run, spawn, Farm, DISTINCT,
 };
 
 #[test]
 fn three_shards_make_each_frame_once_and_a_fresh_machine_fetches_everything() {
-    let dir = tempfile::tempdir().unwrap();
+    let Farm {
+        dir,
+        expected,
+        server,
+        env,
+    } = Farm::start();
     let d = dir.path();
-    composition(d);
-    let expected = reference(d);
-    let server = S3Server::start();
-    let env = store_env(d, SECRET_KEY);
 
     let t = Instant::now();
     let shards: Vec<Child> = (1..=3)

@@ -3,12 +3,12 @@
 
 use std::path::PathBuf;
 
-use crate::webdriver::Browser;
 use framex_core::Request;
 use framex_tests::target_dir;
 use serde_json::{json, Value};
 
 use crate::page::READ_LAYOUT;
+use crate::webdriver::Browser;
 
 /// Plans the request the page shows, natively, and checks the page's totals,
 /// decode runs and lanes against it. Returns the request and its plan.

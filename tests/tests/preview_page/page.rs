@@ -1,9 +1,9 @@
 //! Reading and driving the page: the scripts that read what it shows and its
 //! layout, waiting for a render, editing the composition as a person would.
 
-use crate::webdriver::Browser;
 use serde_json::{json, Value};
 
+use crate::webdriver::Browser;
 use crate::LOAD;
 
 /// What the page shows: state, the request, totals, lanes, decode runs, errors.
