@@ -2,7 +2,7 @@
 //!
 //! A test writes a composition of [`el`] elements, runs it with [`Extract`]
 //! and checks what is on disk ([`frames`]: names, bytes, inodes;
-//! [`png_pixels`]: decoded pixels) and in the report ([`ExtractRun`]'s
+//! [`png_pixels`]: decoded pixels) and in the report ([`crate::ExtractRun`]'s
 //! accessors). Which source frame each tick must show comes from the
 //! independent oracle ([`expected`]); [`assert_frame_inodes`] checks that the
 //! element directories hold exactly one stored file per distinct frame.

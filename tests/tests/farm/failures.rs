@@ -31,12 +31,7 @@ fn slow_ffmpeg(dir: &Path) -> PathBuf {
 
 #[test]
 fn a_shard_killed_mid_run_is_covered_by_the_others() {
-    let Farm {
-        dir,
-        expected,
-        server,
-        env,
-    } = Farm::start();
+    let Farm(dir, expected, server, env) = Farm::start();
     let d = dir.path();
     let flags = |shard: &str| -> Vec<String> {
         ["--shard", shard, "--shard-wait", "2", "--lease", "2"]

@@ -13,7 +13,9 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Stdio};
 
-use framex_tests::{cfr_clip, frames_in, framex_command, h264_clip, write_composition, ExtractRun};
+use framex_tests::{
+    cfr_clip, element, frames_in, framex_command, h264_clip, write_composition, ExtractRun,
+};
 use s3::{files_under, store_env, S3Server, SECRET_KEY};
 
 const STORE: &str = "s3://farm/render";
@@ -33,11 +35,7 @@ fn gop10_clip() -> PathBuf {
 fn composition(dir: &Path) -> PathBuf {
     let (a, b) = (gop10_clip(), cfr_clip());
     let (a, b) = (a.to_str().unwrap(), b.to_str().unwrap());
-    let el = |id: &str, src: &str, start: f64, duration: f64| {
-        format!(
-            r#"{{"id": "{id}", "src": "{src}", "mediaStart": {start}, "duration": {duration}, "fps": 30, "format": "png"}}"#
-        )
-    };
+    let el = |id: &str, src: &str, start: f64, duration: f64| element(id, src, start, duration, "");
     let path = dir.join("composition.json");
     write_composition(
         &path,
@@ -54,15 +52,15 @@ fn composition(dir: &Path) -> PathBuf {
 const DISTINCT: u64 = 180;
 const IDS: [&str; 4] = ["intro", "middle", "intro-again", "talk"];
 
-/// A farm test's start: a fresh directory with the composition and the
-/// single-machine reference frames, an S3 server, and the store's
+/// A farm test's start: a fresh directory with the composition, the
+/// single-machine reference frames of it, an S3 server, and the store's
 /// environment.
-struct Farm {
-    dir: tempfile::TempDir,
-    expected: BTreeMap<String, Vec<(String, Vec<u8>)>>,
-    server: S3Server,
-    env: Vec<(&'static str, std::ffi::OsString)>,
-}
+struct Farm(
+    tempfile::TempDir,
+    BTreeMap<String, Vec<(String, Vec<u8>)>>,
+    S3Server,
+    Vec<(&'static str, std::ffi::OsString)>,
+);
 
 impl Farm {
     fn start() -> Farm {
@@ -72,12 +70,7 @@ impl Farm {
         let expected = reference(d);
         let server = S3Server::start();
         let env = store_env(d, SECRET_KEY);
-        Farm {
-            dir,
-            expected,
-            server,
-            env,
-        }
+        Farm(dir, expected, server, env)
     }
 }
 

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::process::Child;
 use std::time::Instant;
 
-use framex_tests::{cfr_clip, frames_in, write_composition, ExtractRun};
+use framex_tests::{cfr_clip, element, frames_in, write_composition, ExtractRun};
 
 use crate::s3::{store_env, S3Server, SECRET_KEY};
 use crate::{
@@ -15,12 +15,7 @@ use crate::{
 
 #[test]
 fn three_shards_make_each_frame_once_and_a_fresh_machine_fetches_everything() {
-    let Farm {
-        dir,
-        expected,
-        server,
-        env,
-    } = Farm::start();
+    let Farm(dir, expected, server, env) = Farm::start();
     let d = dir.path();
 
     let t = Instant::now();
@@ -130,9 +125,7 @@ fn chunks_make_only_what_they_show_and_add_up_to_the_whole() {
     let (a, b) = (gop10_clip(), cfr_clip());
     let (a, b) = (a.to_str().unwrap(), b.to_str().unwrap());
     let el = |id: &str, src: &str, media_start: f64, start: f64| {
-        format!(
-            r#"{{"id": "{id}", "src": "{src}", "mediaStart": {media_start}, "duration": 2, "start": {start}, "fps": 30, "format": "png"}}"#
-        )
+        element(id, src, media_start, 2.0, &format!(r#", "start": {start}"#))
     };
     // On the timeline: intro 0–2 s, middle 2–4 s, talk 1–3 s.
     let composition = d.join("composition.json");
