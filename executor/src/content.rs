@@ -19,6 +19,7 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::OnceCell;
 
 use crate::error::ExtractError;
+use crate::source::SourceError;
 
 /// Version of the stored digest format.
 const DIGEST_VERSION: u32 = 1;
@@ -153,9 +154,9 @@ impl ContentDigests {
 }
 
 /// Hashes the file, and checks it did not change while being read.
-fn hash_unchanged(stamp: &FileStamp) -> Result<String, ExtractError> {
+fn hash_unchanged(stamp: &FileStamp) -> Result<String, SourceError> {
     let path = Path::new(&stamp.path);
-    let unreadable = |reason: String| ExtractError::SourceUnreadable {
+    let unreadable = |reason: String| SourceError::Unreadable {
         path: path.to_path_buf(),
         reason,
     };

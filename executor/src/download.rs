@@ -39,7 +39,7 @@ use ureq::http::{HeaderMap, Uri};
 use ureq::unversioned::resolver::{DefaultResolver, ResolvedSocketAddrs, Resolver};
 use ureq::unversioned::transport::{DefaultConnector, NextTimeout};
 
-use crate::error::ExtractError;
+use crate::error::IoError;
 
 /// Default per-request timeout of downloads.
 pub const DEFAULT_DOWNLOAD_TIMEOUT: Duration = Duration::from_secs(300);
@@ -102,7 +102,64 @@ pub struct DownloadStats {
     pub revalidated: u64,
 }
 
-type Slot = Arc<OnceCell<Result<Downloaded, ExtractError>>>;
+/// Why a URL source could not be downloaded.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum DownloadError {
+    /// The server says the URL does not exist (404 or 410).
+    #[error("downloading {url}: not found (HTTP {status})")]
+    NotFound {
+        /// The URL as written.
+        url: String,
+        /// The HTTP status.
+        status: u16,
+    },
+    /// A download failed in a way that may pass: a 5xx, 408 or 429 status, a
+    /// connection reset or closed early, a body shorter than its
+    /// Content-Length, or a body that does not match its digest header.
+    /// Retried once (resumed with a Range request when the server allows).
+    #[error("downloading {url}: {detail}")]
+    Transient {
+        /// The URL as written.
+        url: String,
+        /// What went wrong.
+        detail: String,
+    },
+    /// A download request ran past `--download-timeout`. Retried once.
+    #[error("downloading {url}: no complete response within {seconds} s")]
+    Timeout {
+        /// The URL as written.
+        url: String,
+        /// The per-request timeout.
+        seconds: u64,
+    },
+    /// framex will not fetch or use what the URL gives: a private, loopback
+    /// or link-local address (without `--allow-private-urls`), plain `http`
+    /// to anything but loopback, an HTML page, a compressed body.
+    #[error("downloading {url}: refused: {reason}")]
+    Refused {
+        /// The URL as written.
+        url: String,
+        /// Why.
+        reason: String,
+    },
+    /// Any other download failure (a 4xx status other than 404/410, an
+    /// unknown host, a malformed URL).
+    #[error("downloading {url}: {detail}")]
+    Failed {
+        /// The URL as written.
+        url: String,
+        /// What went wrong.
+        detail: String,
+    },
+    /// The run was cancelled while downloading.
+    #[error("cancelled")]
+    Cancelled,
+    /// Writing the download failed.
+    #[error(transparent)]
+    Io(#[from] IoError),
+}
+
+type Slot = Arc<OnceCell<Result<Downloaded, DownloadError>>>;
 
 /// Downloads of one run: each URL at most once.
 #[derive(Debug)]
@@ -173,7 +230,7 @@ impl Downloader {
     }
 
     /// Downloads `url` (once per run: concurrent callers share the result).
-    pub async fn fetch(self: &Arc<Self>, url: &str) -> Result<Downloaded, ExtractError> {
+    pub async fn fetch(self: &Arc<Self>, url: &str) -> Result<Downloaded, DownloadError> {
         let slot = self
             .memo
             .lock()
@@ -185,14 +242,14 @@ impl Downloader {
             let (this, owned) = (self.clone(), url.to_string());
             tokio::task::spawn_blocking(move || this.fetch_blocking(&owned))
                 .await
-                .map_err(|_| ExtractError::Cancelled)?
+                .map_err(|_| DownloadError::Cancelled)?
         })
         .await
         .clone()
     }
 
-    fn fetch_blocking(&self, url: &str) -> Result<Downloaded, ExtractError> {
-        let uri: Uri = url.parse().map_err(|e| ExtractError::DownloadFailed {
+    fn fetch_blocking(&self, url: &str) -> Result<Downloaded, DownloadError> {
+        let uri: Uri = url.parse().map_err(|e| DownloadError::Failed {
             url: url.to_string(),
             detail: format!("not a valid URL: {e}"),
         })?;
@@ -200,7 +257,7 @@ impl Downloader {
         let record_path = self.dir.join(format!("url-{url_key}.json"));
         let previous = read_record(&record_path, url, &self.dir);
         let mut partial = PartialFile::create(&self.dir.join("partial"), &url_key)
-            .map_err(|e| ExtractError::io("creating a partial download in", &self.dir, &e))?;
+            .map_err(|e| IoError::new("creating a partial download in", &self.dir, &e))?;
         let mut state = AttemptState::default();
         let mut attempt = 1;
         let complete = loop {
@@ -249,7 +306,7 @@ impl Downloader {
         let target = self.dir.join(&file);
         partial
             .publish(&target)
-            .map_err(|e| ExtractError::io("publishing", &target, &e))?;
+            .map_err(|e| IoError::new("publishing", &target, &e))?;
         let record = UrlRecord {
             version: RECORD_VERSION,
             url: url.to_string(),
@@ -274,13 +331,13 @@ impl Downloader {
         partial: &mut PartialFile,
         conditional: Option<&UrlRecord>,
         state: &mut AttemptState,
-    ) -> Result<Outcome, ExtractError> {
-        let transient = |detail: String| ExtractError::DownloadTransient {
+    ) -> Result<Outcome, DownloadError> {
+        let transient = |detail: String| DownloadError::Transient {
             url: url.to_string(),
             detail,
         };
         let path = partial.path.clone();
-        let io_err = |op: &str, e: &io::Error| ExtractError::io(op, &path, e);
+        let io_err = |op: &str, e: &io::Error| IoError::new(op, &path, e);
         let offset = partial.len;
         let mut request = self.agent.get(url);
         let ranged = match &state.resume {
@@ -308,7 +365,7 @@ impl Downloader {
         match status {
             304 if conditional.is_some() => return Ok(Outcome::NotModified),
             404 | 410 => {
-                return Err(ExtractError::DownloadNotFound {
+                return Err(DownloadError::NotFound {
                     url: url.to_string(),
                     status,
                 })
@@ -317,7 +374,7 @@ impl Downloader {
             200 => {}
             206 if ranged => {}
             _ => {
-                return Err(ExtractError::DownloadFailed {
+                return Err(DownloadError::Failed {
                     url: url.to_string(),
                     detail: format!("HTTP {status}"),
                 })
@@ -373,7 +430,7 @@ impl Downloader {
             }
             if first {
                 if looks_like_html(&buf[..n]) {
-                    return Err(ExtractError::DownloadRefused {
+                    return Err(DownloadError::Refused {
                         url: url.to_string(),
                         reason: "the body is an HTML page, not a video".into(),
                     });
@@ -394,7 +451,7 @@ impl Downloader {
             }
         }
         if partial.len == 0 {
-            return Err(ExtractError::DownloadFailed {
+            return Err(DownloadError::Failed {
                 url: url.to_string(),
                 detail: "the body is empty".into(),
             });
@@ -409,14 +466,14 @@ impl Downloader {
         url: &str,
         partial: &mut PartialFile,
         state: &mut AttemptState,
-    ) -> Result<(), ExtractError> {
+    ) -> Result<(), DownloadError> {
         let path = partial.path.clone();
         partial
             .file
             .sync_all()
-            .map_err(|e| ExtractError::io("syncing", &path, &e))?;
+            .map_err(|e| IoError::new("syncing", &path, &e))?;
         let wanted: Vec<DigestAlgorithm> = state.digests.iter().map(|(a, _)| *a).collect();
-        let sums = hash_file(&path, &wanted).map_err(|e| ExtractError::io("reading", &path, &e))?;
+        let sums = hash_file(&path, &wanted).map_err(|e| IoError::new("reading", &path, &e))?;
         for (algorithm, expected) in &state.digests {
             let actual = match algorithm {
                 DigestAlgorithm::Sha256 => &sums.sha256,
@@ -426,8 +483,8 @@ impl Downloader {
                 state.resume = None;
                 partial
                     .truncate()
-                    .map_err(|e| ExtractError::io("truncating", &path, &e))?;
-                return Err(ExtractError::DownloadTransient {
+                    .map_err(|e| IoError::new("truncating", &path, &e))?;
+                return Err(DownloadError::Transient {
                     url: url.to_string(),
                     detail: format!(
                         "the body does not match its {} digest header",
@@ -440,30 +497,30 @@ impl Downloader {
         Ok(())
     }
 
-    fn classify(&self, url: &str, err: ureq::Error) -> ExtractError {
+    fn classify(&self, url: &str, err: ureq::Error) -> DownloadError {
         let url = url.to_string();
-        let transient = |detail: String| ExtractError::DownloadTransient {
+        let transient = |detail: String| DownloadError::Transient {
             url: url.clone(),
             detail,
         };
-        let failed = |detail: String| ExtractError::DownloadFailed {
+        let failed = |detail: String| DownloadError::Failed {
             url: url.clone(),
             detail,
         };
         match err {
-            ureq::Error::Timeout(_) => ExtractError::DownloadTimeout {
+            ureq::Error::Timeout(_) => DownloadError::Timeout {
                 url,
                 seconds: self.options.timeout.as_secs(),
             },
             ureq::Error::Io(e) => {
                 if let Some(refusal) = e.get_ref().and_then(|i| i.downcast_ref::<Refusal>()) {
-                    return ExtractError::DownloadRefused {
+                    return DownloadError::Refused {
                         url,
                         reason: refusal.0.clone(),
                     };
                 }
                 if e.kind() == io::ErrorKind::TimedOut || e.kind() == io::ErrorKind::WouldBlock {
-                    return ExtractError::DownloadTimeout {
+                    return DownloadError::Timeout {
                         url,
                         seconds: self.options.timeout.as_secs(),
                     };
@@ -491,9 +548,9 @@ impl Downloader {
 }
 
 /// Adds how far a download got to a transient error's detail.
-fn with_progress(err: ExtractError, got: u64, total: Option<u64>) -> ExtractError {
+fn with_progress(err: DownloadError, got: u64, total: Option<u64>) -> DownloadError {
     match err {
-        ExtractError::DownloadTransient { url, detail } => ExtractError::DownloadTransient {
+        DownloadError::Transient { url, detail } => DownloadError::Transient {
             url,
             detail: match total {
                 Some(total) => format!("{detail} (after {got} of {total} bytes)"),
@@ -570,9 +627,9 @@ fn expected_digests(headers: &HeaderMap, whole_body: bool) -> Vec<(DigestAlgorit
     out
 }
 
-fn refuse_unusable(url: &str, headers: &HeaderMap) -> Result<(), ExtractError> {
+fn refuse_unusable(url: &str, headers: &HeaderMap) -> Result<(), DownloadError> {
     let refused = |reason: String| {
-        Err(ExtractError::DownloadRefused {
+        Err(DownloadError::Refused {
             url: url.to_string(),
             reason,
         })

@@ -448,8 +448,8 @@ impl Farm<'_> {
         let prepared = &self.planned.prepared;
         let usable = prepared.usable_composition();
         let facts = prepared.facts();
-        let planning = |e: framex_core::PlanError| ExtractError::BadOutput {
-            detail: format!("planning the farm's work failed: {e}"),
+        let planning = |e: framex_core::PlanError| {
+            ExtractError::bad_output(format!("planning the farm's work failed: {e}"))
         };
         let elements = validate(&usable, &facts).map_err(planning)?;
         // Frames shown but outside the chunk count as held: not planned.
@@ -923,9 +923,9 @@ impl Farm<'_> {
             if cancelled {
                 return ExtractError::Cancelled;
             }
-            ExtractError::BadOutput {
-                detail: format!("the frame at {pts} was never made nor found in the shared store"),
-            }
+            ExtractError::bad_output(format!(
+                "the frame at {pts} was never made nor found in the shared store"
+            ))
         };
         let mut errors = BTreeMap::new();
         for (source, recipe, run) in plan.runs() {

@@ -97,22 +97,6 @@ pub enum RemoteError {
     },
 }
 
-impl RemoteError {
-    /// A stable kind for reports.
-    pub fn kind(&self) -> &'static str {
-        match self {
-            Self::Denied { .. } => "store_denied",
-            Self::Unavailable { .. } => "store_unavailable",
-            Self::Invalid { .. } => "store_invalid",
-        }
-    }
-
-    /// Whether trying again might help.
-    pub fn retryable(&self) -> bool {
-        matches!(self, Self::Unavailable { .. })
-    }
-}
-
 /// Counts of what the remote tier did.
 #[derive(Debug, Default)]
 pub struct RemoteStats {
