@@ -29,21 +29,20 @@ mod resolver;
 #[cfg(test)]
 mod tests;
 
-use std::collections::HashMap;
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::OnceCell;
 use ureq::config::Config;
 use ureq::http::Uri;
 use ureq::unversioned::resolver::DefaultResolver;
 use ureq::unversioned::transport::DefaultConnector;
 
 use crate::error::IoError;
+use crate::memo::Memo;
 pub use error::DownloadError;
 use fetch::{AttemptState, Outcome};
 use layout::{
@@ -110,15 +109,13 @@ pub struct DownloadStats {
     pub revalidated: u64,
 }
 
-type Slot = Arc<OnceCell<Result<Downloaded, DownloadError>>>;
-
 /// Downloads of one run: each URL at most once.
 #[derive(Debug)]
 pub struct Downloader {
     dir: PathBuf,
     agent: ureq::Agent,
     options: DownloadOptions,
-    memo: Mutex<HashMap<String, Slot>>,
+    memo: Memo<String, Result<Downloaded, DownloadError>>,
     downloads: AtomicU64,
     bytes: AtomicU64,
     retries: AtomicU64,
@@ -146,7 +143,7 @@ impl Downloader {
             dir: dir.to_path_buf(),
             agent: ureq::Agent::with_parts(config, DefaultConnector::default(), resolver),
             options,
-            memo: Mutex::default(),
+            memo: Memo::default(),
             downloads: AtomicU64::new(0),
             bytes: AtomicU64::new(0),
             retries: AtomicU64::new(0),
@@ -166,21 +163,15 @@ impl Downloader {
 
     /// Downloads `url` (once per run: concurrent callers share the result).
     pub async fn fetch(self: &Arc<Self>, url: &str) -> Result<Downloaded, DownloadError> {
-        let slot = self
-            .memo
-            .lock()
-            .expect("download memo lock")
-            .entry(url.to_string())
-            .or_default()
-            .clone();
-        slot.get_or_init(|| async {
-            let (this, owned) = (self.clone(), url.to_string());
-            tokio::task::spawn_blocking(move || this.fetch_blocking(&owned))
-                .await
-                .map_err(|_| DownloadError::Cancelled)?
-        })
-        .await
-        .clone()
+        let url = url.to_string();
+        self.memo
+            .get_or_init(&url, || async {
+                let (this, owned) = (self.clone(), url.to_string());
+                tokio::task::spawn_blocking(move || this.fetch_blocking(&owned))
+                    .await
+                    .map_err(|_| DownloadError::Cancelled)?
+            })
+            .await
     }
 
     fn fetch_blocking(&self, url: &str) -> Result<Downloaded, DownloadError> {

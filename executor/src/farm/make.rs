@@ -3,10 +3,10 @@
 
 use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
 
 use crate::events::Event;
-use crate::extract::{extract, RunWork};
+use crate::extract::extract;
+use crate::plan::run_work;
 use crate::shard::Unit;
 
 use super::{Farm, NeededFrames};
@@ -39,19 +39,13 @@ impl Farm<'_> {
                 continue;
             };
             labels.push(unit.id.clone());
-            works.push(RunWork {
-                id: unit.key.clone(),
-                src: ready.resolved.path.clone(),
-                probe: Arc::clone(&ready.probe),
-                recipe: framex_core::Recipe {
-                    format: recipe.format,
-                    alpha: recipe.alpha,
-                    transfer: recipe.transfer,
-                },
-                recipe_key: recipe.key.clone(),
-                keyframe: unit.keyframe,
+            works.push(run_work(
+                unit.key.clone(),
+                ready,
+                recipe,
+                unit.keyframe,
                 make,
-            });
+            ));
         }
         if works.is_empty() {
             return 0;
