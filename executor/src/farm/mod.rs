@@ -42,9 +42,6 @@ use crate::store::{BlobRef, Store};
 pub use outcome::{FarmMetrics, FarmOutcome};
 pub use probes::StoreProbes;
 
-/// Downloads and uploads at once.
-const TRANSFERS: usize = 8;
-
 /// How a farm run goes.
 #[derive(Clone, Debug)]
 pub struct FarmOptions {

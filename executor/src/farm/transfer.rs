@@ -11,7 +11,10 @@ use crate::extract::RunWork;
 use crate::store::remote::RemoteError;
 use crate::store::BlobRef;
 
-use super::{Farm, NeededFrames, TRANSFERS};
+use super::{Farm, NeededFrames};
+
+/// Downloads and uploads at once.
+const TRANSFERS: usize = 8;
 
 /// A download's outcome: recipe key, time, the blob the index names, and
 /// the blob stored locally (`None`: missing or wrong).
