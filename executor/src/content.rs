@@ -9,16 +9,15 @@
 //! does not read the file again. The ctime is there because a rewrite that
 //! restores size and mtime (`cp -p`, `rsync -t`) cannot restore it.
 
-use std::collections::HashMap;
 use std::fs::{File, Metadata};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
 
 use serde::{Deserialize, Serialize};
-use tokio::sync::OnceCell;
 
 use crate::error::ExtractError;
+use crate::memo::Memo;
+use crate::source::SourceError;
 
 /// Version of the stored digest format.
 const DIGEST_VERSION: u32 = 1;
@@ -63,14 +62,12 @@ struct StoredDigest {
     blake3: String,
 }
 
-type Slot = Arc<OnceCell<Result<String, ExtractError>>>;
-
 /// The digests of one run.
 #[derive(Debug, Default)]
 pub struct ContentDigests {
     /// Where digests are remembered between runs (`<cache>/probe/digests`).
     store: Option<PathBuf>,
-    memo: Mutex<HashMap<FileStamp, Slot>>,
+    memo: Memo<FileStamp, Result<String, ExtractError>>,
     files: AtomicU64,
     bytes: AtomicU64,
 }
@@ -96,28 +93,21 @@ impl ContentDigests {
     /// remembered, or read once (concurrent callers for one file wait for
     /// the same read).
     pub async fn digest(&self, stamp: &FileStamp) -> Result<String, ExtractError> {
-        let slot = self
-            .memo
-            .lock()
-            .expect("digest memo lock")
-            .entry(stamp.clone())
-            .or_default()
-            .clone();
-        slot.get_or_init(|| async {
-            if let Some(digest) = self.stored(stamp) {
-                return Ok(digest);
-            }
-            let owned = stamp.clone();
-            let digest = tokio::task::spawn_blocking(move || hash_unchanged(&owned))
-                .await
-                .map_err(|_| ExtractError::Cancelled)??;
-            self.files.fetch_add(1, Ordering::Relaxed);
-            self.bytes.fetch_add(stamp.size, Ordering::Relaxed);
-            self.remember(stamp, &digest);
-            Ok(digest)
-        })
-        .await
-        .clone()
+        self.memo
+            .get_or_init(stamp, || async {
+                if let Some(digest) = self.stored(stamp) {
+                    return Ok(digest);
+                }
+                let owned = stamp.clone();
+                let digest = tokio::task::spawn_blocking(move || hash_unchanged(&owned))
+                    .await
+                    .map_err(|_| ExtractError::Cancelled)??;
+                self.files.fetch_add(1, Ordering::Relaxed);
+                self.bytes.fetch_add(stamp.size, Ordering::Relaxed);
+                self.remember(stamp, &digest);
+                Ok(digest)
+            })
+            .await
     }
 
     fn stored_path(&self, stamp: &FileStamp) -> Option<PathBuf> {
@@ -153,9 +143,9 @@ impl ContentDigests {
 }
 
 /// Hashes the file, and checks it did not change while being read.
-fn hash_unchanged(stamp: &FileStamp) -> Result<String, ExtractError> {
+fn hash_unchanged(stamp: &FileStamp) -> Result<String, SourceError> {
     let path = Path::new(&stamp.path);
-    let unreadable = |reason: String| ExtractError::SourceUnreadable {
+    let unreadable = |reason: String| SourceError::Unreadable {
         path: path.to_path_buf(),
         reason,
     };

@@ -16,9 +16,8 @@ use std::sync::mpsc;
 use framex_core::{decode_args, Arg, RawFormat, Recipe};
 
 use crate::encode::RawFrame;
-use crate::error::ExtractError;
 use crate::probe::Probe;
-use crate::process::{Limits, Process};
+use crate::process::{Limits, Process, ToolError};
 
 /// What one ffmpeg process decodes: from a keyframe, the planned frames.
 #[derive(Clone, Debug)]
@@ -65,7 +64,7 @@ pub fn decode(
     segment: &Segment,
     limits: &Limits,
     mut deliver: impl FnMut(RawFrame) -> bool,
-) -> Result<u64, ExtractError> {
+) -> Result<u64, DecodeError> {
     if segment.want.is_empty() {
         return Ok(0);
     }
@@ -98,12 +97,12 @@ pub fn decode(
     // Its own failure (exit status, signal, timeout) when it has one; else
     // it stopped short, and what it said on stderr tells why.
     let ended_early = |process: Process, want: i64, delivered: u64| match process.finish() {
-        Err(err) => err,
-        Ok(finished) if delivered == 0 => ExtractError::ZeroOutput {
+        Err(err) => err.into(),
+        Ok(finished) if delivered == 0 => DecodeError::ZeroOutput {
             expected: segment.want.len() as u64,
             stderr_tail: finished.stderr_tail,
         },
-        Ok(_) => ExtractError::MissedFrame {
+        Ok(_) => DecodeError::MissedFrame {
             detail: format!(
                 "ffmpeg ended before the frame at {want} (time base {}) of {}",
                 timeline.time_base(),
@@ -118,7 +117,7 @@ pub fn decode(
             };
             let Some(pts) = info.pts else {
                 process.stop();
-                return Err(ExtractError::BadOutput {
+                return Err(DecodeError::BadOutput {
                     detail: format!(
                         "ffmpeg decoded a frame without a time from {}",
                         src.display()
@@ -128,7 +127,7 @@ pub fn decode(
             let pts = pts - probe.first_pts;
             if pts > want {
                 process.stop();
-                return Err(ExtractError::MissedFrame {
+                return Err(DecodeError::MissedFrame {
                     detail: format!(
                         "the frame at {want} (time base {}) of {} (the next was at {pts})",
                         timeline.time_base(),
@@ -160,7 +159,7 @@ pub fn decode(
             };
             if !deliver(frame) {
                 process.stop();
-                return Err(ExtractError::Cancelled);
+                return Err(ToolError::Cancelled.into());
             }
             break;
         }
@@ -168,6 +167,37 @@ pub fn decode(
     // Every planned frame is in: what ffmpeg would decode next is not needed.
     process.stop();
     Ok(delivered)
+}
+
+/// Why a decode segment did not give its planned frames.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum DecodeError {
+    /// ffmpeg could not run, failed, or was stopped.
+    #[error(transparent)]
+    Tool(#[from] ToolError),
+    /// ffmpeg succeeded but wrote no frames.
+    #[error("ffmpeg wrote no frames (expected {expected}): {stderr_tail}")]
+    ZeroOutput {
+        /// Frames the plan expects.
+        expected: u64,
+        /// The last lines of ffmpeg's stderr.
+        stderr_tail: String,
+    },
+    /// ffmpeg wrote a different number of frames than the plan expects, or a
+    /// frame that is not a valid image.
+    #[error("ffmpeg output does not match the plan: {detail}")]
+    BadOutput {
+        /// What differs.
+        detail: String,
+    },
+    /// ffmpeg went past a planned frame without decoding it (after a seek, a
+    /// decoder may drop frames it considers unreachable). The run is tried
+    /// again from an earlier keyframe; if that fails too, this is reported.
+    #[error("a planned frame was not decoded: {detail}")]
+    MissedFrame {
+        /// Which frame, of which source.
+        detail: String,
+    },
 }
 
 #[cfg(test)]

@@ -17,7 +17,7 @@ use std::sync::Arc;
 
 use framex_core::{Recipe, Timeline};
 
-use crate::decode::{decode, Segment};
+use crate::decode::{decode, DecodeError, Segment};
 use crate::encode::{encode, RawFrame};
 use crate::error::ExtractError;
 use crate::probe::Probe;
@@ -196,7 +196,7 @@ pub fn extract(
                 for job in job_rx.iter() {
                     let run = &runs[parts[job.part].run];
                     let result = encode(&job.frame, run.recipe)
-                        .map_err(|detail| ExtractError::BadOutput { detail })
+                        .map_err(ExtractError::bad_output)
                         .and_then(|bytes| {
                             store
                                 .write_blob(&bytes, run.recipe.format.extension())
@@ -245,7 +245,7 @@ pub fn extract(
                         total += sent as u64;
                         let missed = matches!(
                             result,
-                            Err(ExtractError::MissedFrame { .. } | ExtractError::ZeroOutput { .. })
+                            Err(DecodeError::MissedFrame { .. } | DecodeError::ZeroOutput { .. })
                         );
                         match result {
                             Ok(_) => break Ok(total),
@@ -263,7 +263,7 @@ pub fn extract(
                                 segment.want.drain(..sent.min(segment.want.len()));
                                 attempt += 1;
                             }
-                            Err(err) => break Err(err),
+                            Err(err) => break Err(err.into()),
                         }
                     };
                     let _ = event_tx.send(Event::Decoded { part: p, result });

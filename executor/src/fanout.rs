@@ -150,13 +150,11 @@ pub fn fan_out(
         .map_or("png".to_string(), |b| b.ext.clone());
     let result = fill_element_dir(target, &first_ext, frames, links);
     result.map_err(|e| match missing {
-        Some(pts) => ExtractError::BadOutput {
-            detail: format!(
-                "the frame at {pts} (time base {}) of element {} was never made",
-                timeline.time_base(),
-                element.element_id
-            ),
-        },
+        Some(pts) => ExtractError::bad_output(format!(
+            "the frame at {pts} (time base {}) of element {} was never made",
+            timeline.time_base(),
+            element.element_id
+        )),
         None => ExtractError::io("filling", target, &e),
     })
 }

@@ -25,6 +25,7 @@ pub mod fanout;
 pub mod farm;
 pub mod leftovers;
 pub mod lookup;
+mod memo;
 pub mod options;
 pub mod plan;
 pub mod prepare;

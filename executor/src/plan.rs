@@ -6,13 +6,13 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use framex_core::{plan_elements, validate, Plan, PlanOptions, Role, Timeline};
+use framex_core::{plan_elements, validate, Plan, PlanOptions, RecipePlan, Role, Timeline};
 use tokio_util::sync::CancellationToken;
 
 use crate::extract::RunWork;
 use crate::lookup::Stored;
 use crate::options::RunOptions;
-use crate::prepare::{prepare, InputError, Prepared, SourceOptions};
+use crate::prepare::{prepare, InputError, Prepared, ReadySource, SourceOptions};
 use crate::run::RunError;
 use crate::store::Store;
 use crate::tools::Tools;
@@ -146,21 +146,34 @@ pub fn run_works(plan: &Plan, prepared: &Prepared) -> Vec<RunWork> {
         let Some(Ok(ready)) = prepared.sources.get(&source.src) else {
             continue;
         };
-        works.push(RunWork {
-            id: run.id.clone(),
-            src: ready.resolved.path.clone(),
-            probe: Arc::clone(&ready.probe),
-            recipe: framex_core::Recipe {
-                format: recipe.format,
-                alpha: recipe.alpha,
-                transfer: recipe.transfer,
-            },
-            recipe_key: recipe.key.clone(),
-            keyframe: run.keyframe,
-            make: run.make.iter().collect(),
-        });
+        let make = run.make.iter().collect();
+        works.push(run_work(run.id.clone(), ready, recipe, run.keyframe, make));
     }
     works
+}
+
+/// The work of making the frames `make` (ascending frame indices) of
+/// `ready` in `recipe`, decoding from `keyframe`.
+pub fn run_work(
+    id: String,
+    ready: &ReadySource,
+    recipe: &RecipePlan,
+    keyframe: u64,
+    make: Vec<u64>,
+) -> RunWork {
+    RunWork {
+        id,
+        src: ready.resolved.path.clone(),
+        probe: Arc::clone(&ready.probe),
+        recipe: framex_core::Recipe {
+            format: recipe.format,
+            alpha: recipe.alpha,
+            transfer: recipe.transfer,
+        },
+        recipe_key: recipe.key.clone(),
+        keyframe,
+        make,
+    }
 }
 
 /// The report's role text.

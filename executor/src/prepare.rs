@@ -390,6 +390,7 @@ async fn prepare_source(
             tokio::task::spawn_blocking(move || probe(&ffprobe, &path, &limits))
                 .await
                 .map_err(|_| ExtractError::Cancelled)?
+                .map_err(ExtractError::from)
         }
     };
     let probe = match run_probe().await {

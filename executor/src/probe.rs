@@ -13,8 +13,7 @@ use std::path::{Path, PathBuf};
 use framex_core::{DecodeSource, SourceFacts, SourceIdentity, TimeBase, Timeline};
 use serde::{Deserialize, Serialize};
 
-use crate::error::ExtractError;
-use crate::process::{self, Limits};
+use crate::process::{self, Limits, ToolError};
 
 /// Version of the stored probe format; bump when [`Probe`] changes meaning.
 const PROBE_VERSION: u32 = 2;
@@ -78,7 +77,7 @@ impl Probe {
 }
 
 /// Runs ffprobe on `path`.
-pub fn probe(ffprobe: &Path, path: &Path, limits: &Limits) -> Result<Probe, ExtractError> {
+pub fn probe(ffprobe: &Path, path: &Path, limits: &Limits) -> Result<Probe, ProbeError> {
     let args: Vec<OsString> = [
         "-v",
         "error",
@@ -96,13 +95,13 @@ pub fn probe(ffprobe: &Path, path: &Path, limits: &Limits) -> Result<Probe, Extr
     .map(OsString::from)
     .chain([path.as_os_str().to_owned()])
     .collect();
-    let invalid = |detail: String| ExtractError::InvalidMedia {
+    let invalid = |detail: String| ProbeError::InvalidMedia {
         path: path.to_path_buf(),
         detail,
     };
     let out = process::output("ffprobe", ffprobe, &args, limits).map_err(|e| match e {
-        ExtractError::FfmpegFailed { stderr_tail, .. } => invalid(stderr_tail),
-        other => other,
+        ToolError::Failed { stderr_tail, .. } => invalid(stderr_tail),
+        other => other.into(),
     })?;
     parse_compact(&out).map_err(invalid)
 }
@@ -322,6 +321,23 @@ pub fn stored_probe_path(store_root: &Path, identity: &SourceIdentity) -> PathBu
     store_root
         .join("probe")
         .join(format!("{}.json", &digest[..32]))
+}
+
+/// Why a source could not be probed.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ProbeError {
+    /// ffprobe could not find a video stream in the source, or its frames
+    /// cannot be planned exactly.
+    #[error("source {} is not a readable video: {detail}", .path.display())]
+    InvalidMedia {
+        /// The resolved path.
+        path: PathBuf,
+        /// ffprobe's complaint.
+        detail: String,
+    },
+    /// ffprobe could not run, or was stopped.
+    #[error(transparent)]
+    Tool(#[from] ToolError),
 }
 
 #[cfg(test)]

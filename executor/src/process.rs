@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 
 use tokio_util::sync::CancellationToken;
 
-use crate::error::{exit_error, spawn_error, stderr_tail, ExtractError};
+use crate::error::{exit_error, spawn_error, stderr_tail, IoError};
 
 /// How much of a tool's stderr is kept (the tail is what counts).
 const STDERR_KEEP: usize = 64 * 1024;
@@ -59,7 +59,7 @@ impl Process {
         args: &[OsString],
         limits: &Limits,
         mut on_line: Option<LineHandler>,
-    ) -> Result<Self, ExtractError> {
+    ) -> Result<Self, ToolError> {
         use std::os::unix::process::CommandExt;
         let mut child = Command::new(program)
             .args(args)
@@ -95,7 +95,7 @@ impl Process {
                         line.clear();
                     }
                 })
-                .map_err(|e| ExtractError::io("starting a thread for", program, &e))?
+                .map_err(|e| IoError::new("starting a thread for", program, &e))?
         };
         let timed_out = Arc::new(AtomicBool::new(false));
         let cancelled = Arc::new(AtomicBool::new(false));
@@ -128,7 +128,7 @@ impl Process {
                             rustix::process::kill_process_group(pid, rustix::process::Signal::KILL);
                     }
                 })
-                .map_err(|e| ExtractError::io("starting a thread for", program, &e))?
+                .map_err(|e| IoError::new("starting a thread for", program, &e))?
         };
         Ok(Self {
             tool,
@@ -155,13 +155,13 @@ impl Process {
     }
 
     /// Why it was killed, if the watchdog killed it.
-    fn killed_error(&self) -> Option<ExtractError> {
+    fn killed_error(&self) -> Option<ToolError> {
         if self.cancelled.load(Ordering::SeqCst) {
-            return Some(ExtractError::Cancelled);
+            return Some(ToolError::Cancelled);
         }
         self.timed_out
             .load(Ordering::SeqCst)
-            .then(|| ExtractError::FfmpegTimeout {
+            .then(|| ToolError::Timeout {
                 tool: self.tool.to_string(),
                 seconds: self.limits.timeout.as_secs(),
                 stderr_tail: self.stderr_tail(),
@@ -169,7 +169,7 @@ impl Process {
     }
 
     /// Waits for it to exit and for its stderr to end; its exit classified.
-    pub fn finish(mut self) -> Result<Finished, ExtractError> {
+    pub fn finish(mut self) -> Result<Finished, ToolError> {
         let status = self.wait()?;
         if let Some(err) = self.killed_error() {
             return Err(err);
@@ -180,12 +180,7 @@ impl Process {
                 stderr_tail: stderr_tail(&said, 6),
             })
         } else {
-            Err(exit_error(self.tool, &status, &said, |status, tail| {
-                ExtractError::FfmpegFailed {
-                    status,
-                    stderr_tail: tail,
-                }
-            }))
+            Err(exit_error(self.tool, &status, &said))
         }
     }
 
@@ -202,12 +197,13 @@ impl Process {
         }
     }
 
-    fn wait(&mut self) -> Result<ExitStatus, ExtractError> {
+    fn wait(&mut self) -> Result<ExitStatus, ToolError> {
         // Its stdout is closed first: a process blocked writing to it ends.
         drop(self.child.stdout.take());
-        let status = self.child.wait().map_err(|e| {
-            ExtractError::io(&format!("waiting for {}", self.tool), &self.program, &e)
-        })?;
+        let status = self
+            .child
+            .wait()
+            .map_err(|e| IoError::new(&format!("waiting for {}", self.tool), &self.program, &e))?;
         if let Some(reader) = self.stderr_reader.take() {
             let _ = reader.join();
         }
@@ -241,12 +237,64 @@ pub fn output(
     program: &Path,
     args: &[OsString],
     limits: &Limits,
-) -> Result<Vec<u8>, ExtractError> {
+) -> Result<Vec<u8>, ToolError> {
     use std::io::Read;
     let mut process = Process::spawn(tool, program, args, limits, None)?;
     let mut out = Vec::new();
     let read = process.stdout().read_to_end(&mut out);
     process.finish()?;
-    read.map_err(|e| ExtractError::io(&format!("reading the output of {tool}"), program, &e))?;
+    read.map_err(|e| IoError::new(&format!("reading the output of {tool}"), program, &e))?;
     Ok(out)
+}
+
+/// Why a tool (ffmpeg or ffprobe) did not run to a successful exit.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ToolError {
+    /// ffmpeg or ffprobe is not installed (or not executable).
+    #[error("{tool} is not available ({reason}); install it (Debian/Ubuntu: `apt-get install ffmpeg`, macOS: `brew install ffmpeg`) or point FRAMEX_{} at it", .tool.to_uppercase())]
+    Unavailable {
+        /// `ffmpeg` or `ffprobe`.
+        tool: String,
+        /// Why it could not be run.
+        reason: String,
+    },
+    /// It exited unsuccessfully or crashed (a failure that would happen
+    /// again: bad input, a decoder crash such as SIGSEGV or SIGABRT).
+    #[error("ffmpeg failed ({status}): {stderr_tail}")]
+    Failed {
+        /// Exit status as text (`exit status 1`, `killed by signal 11`).
+        status: String,
+        /// The last lines of its stderr.
+        stderr_tail: String,
+    },
+    /// It failed in a way that says nothing about the input: killed from
+    /// outside (SIGKILL, as the OOM killer does, SIGTERM, SIGINT, SIGHUP) or
+    /// out of resources ("Resource temporarily unavailable", "Cannot
+    /// allocate memory", or the process could not be started for that
+    /// reason). Retried once.
+    #[error("{tool} failed transiently ({status}): {stderr_tail}")]
+    Transient {
+        /// `ffmpeg` or `ffprobe`.
+        tool: String,
+        /// Exit status as text.
+        status: String,
+        /// The last lines of its stderr.
+        stderr_tail: String,
+    },
+    /// It ran past the per-process timeout and was killed.
+    #[error("{tool} timed out after {seconds} s and was killed: {stderr_tail}")]
+    Timeout {
+        /// `ffmpeg` or `ffprobe`.
+        tool: String,
+        /// The timeout.
+        seconds: u64,
+        /// The last lines of its stderr.
+        stderr_tail: String,
+    },
+    /// It was killed because the run was cancelled.
+    #[error("cancelled")]
+    Cancelled,
+    /// Waiting for it or reading its output failed.
+    #[error(transparent)]
+    Io(#[from] IoError),
 }

@@ -103,7 +103,7 @@ pub async fn run(options: &RunOptions) -> Result<Report, RunError> {
     let runs = run_works(plan, prepared);
     let bar = progress_bar(options.progress, plan.totals.frames_to_make);
     let extract_options = ExtractOptions {
-        ffmpeg: options.tools.ffmpeg.clone(),
+        ffmpeg: options.tools.ffmpeg.clone().map_err(ExtractError::from),
         decoders: options.jobs.max(1),
         encoders: options.encoders.max(1),
         limits: Limits {

@@ -9,7 +9,6 @@ use std::time::UNIX_EPOCH;
 use framex_core::SourceIdentity;
 
 use crate::content::FileStamp;
-use crate::error::ExtractError;
 
 /// A source file found on disk.
 #[derive(Clone, Debug)]
@@ -26,16 +25,16 @@ pub struct ResolvedSource {
 
 /// Resolves `src` relative to `base` (the composition's directory), follows
 /// symlinks, and checks that the result is a readable, non-empty regular file.
-pub fn resolve(base: &Path, src: &str) -> Result<ResolvedSource, ExtractError> {
+pub fn resolve(base: &Path, src: &str) -> Result<ResolvedSource, SourceError> {
     let joined = base.join(src);
-    let unreadable = |reason: &str| ExtractError::SourceUnreadable {
+    let unreadable = |reason: &str| SourceError::Unreadable {
         path: joined.clone(),
         reason: reason.to_string(),
     };
     let path = match std::fs::canonicalize(&joined) {
         Ok(path) => path,
         Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
-            return Err(ExtractError::SourceMissing { path: joined })
+            return Err(SourceError::Missing { path: joined })
         }
         Err(err) => return Err(unreadable(&err.to_string())),
     };
@@ -68,4 +67,24 @@ pub fn resolve(base: &Path, src: &str) -> Result<ResolvedSource, ExtractError> {
         size: meta.len(),
         path,
     })
+}
+
+/// Why a source path cannot be used.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum SourceError {
+    /// The source file does not exist.
+    #[error("source {} does not exist", .path.display())]
+    Missing {
+        /// The resolved path.
+        path: PathBuf,
+    },
+    /// The source exists but cannot be used as a file (a directory, a FIFO,
+    /// a device) or cannot be read.
+    #[error("source {} cannot be read: {reason}", .path.display())]
+    Unreadable {
+        /// The resolved path.
+        path: PathBuf,
+        /// What is wrong with it.
+        reason: String,
+    },
 }

@@ -2,15 +2,15 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::error::ExtractError;
+use crate::process::ToolError;
 
 /// The external programs framex runs.
 #[derive(Clone, Debug)]
 pub struct Tools {
     /// ffmpeg, or why it is unavailable.
-    pub ffmpeg: Result<PathBuf, ExtractError>,
+    pub ffmpeg: Result<PathBuf, ToolError>,
     /// ffprobe, or why it is unavailable.
-    pub ffprobe: Result<PathBuf, ExtractError>,
+    pub ffprobe: Result<PathBuf, ToolError>,
 }
 
 impl Tools {
@@ -25,8 +25,8 @@ impl Tools {
     }
 }
 
-fn locate(tool: &str, explicit: Option<&Path>) -> Result<PathBuf, ExtractError> {
-    let unavailable = |reason: String| ExtractError::ToolUnavailable {
+fn locate(tool: &str, explicit: Option<&Path>) -> Result<PathBuf, ToolError> {
+    let unavailable = |reason: String| ToolError::Unavailable {
         tool: tool.to_string(),
         reason,
     };
