@@ -50,6 +50,7 @@ mod recipe;
 mod request;
 mod rule;
 mod runs;
+mod str_map;
 mod suggest;
 mod time;
 mod timeline;

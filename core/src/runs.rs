@@ -100,8 +100,19 @@ fn is_zero(value: &u64) -> bool {
 impl FrameRun {
     /// The frame tick `i` of the run shows.
     pub fn frame_at(&self, i: u64) -> u64 {
-        let n = u128::from(i) * u128::from(self.step.num) + u128::from(self.phase);
-        self.frame + (n / u128::from(self.step.den)) as u64
+        let (num, den) = (self.step.num, self.step.den);
+        match i.checked_mul(num).and_then(|n| n.checked_add(self.phase)) {
+            Some(n) => self.frame + n / den,
+            None => {
+                let n = u128::from(i) * u128::from(num) + u128::from(self.phase);
+                self.frame + (n / u128::from(den)) as u64
+            }
+        }
+    }
+
+    /// The frame of every tick, in order.
+    fn frames(&self) -> RunFrames {
+        RunFrames::new(*self)
     }
 
     /// The frame of its last tick.
@@ -112,8 +123,81 @@ impl FrameRun {
 
 /// Every tick's frame, from runs.
 pub fn frames_of(runs: &[FrameRun]) -> impl Iterator<Item = u64> + '_ {
-    runs.iter()
-        .flat_map(|run| (0..run.ticks).map(move |i| run.frame_at(i)))
+    runs.iter().flat_map(FrameRun::frames)
+}
+
+/// The frames of a run's ticks: [`FrameRun::frame_at`] of each, moving on
+/// from one tick's frame to the next by the quotient and remainder of the
+/// step (no division per tick) where every frame of the run fits in 64 bits.
+struct RunFrames {
+    run: FrameRun,
+    /// The next tick.
+    i: u64,
+    /// Whether the frames are stepped, not computed one by one.
+    stepped: bool,
+    /// The frame of tick `i − 1` and the remainder `(i − 1)·num + phase mod
+    /// den` of it, when stepped.
+    frame: u64,
+    r: u64,
+    /// `num = q·den + rem`.
+    q: u64,
+    rem: u64,
+}
+
+impl RunFrames {
+    fn new(run: FrameRun) -> Self {
+        let (num, den) = (run.step.num, run.step.den);
+        let last =
+            u128::from(run.ticks.saturating_sub(1)) * u128::from(num) + u128::from(run.phase);
+        let stepped = (last / u128::from(den))
+            .checked_add(u128::from(run.frame))
+            .is_some_and(|f| f <= u128::from(u64::MAX));
+        Self {
+            run,
+            i: 0,
+            stepped,
+            // Fits when stepped (the frame of tick 0 is at most the last).
+            frame: if stepped {
+                run.frame + run.phase / den
+            } else {
+                0
+            },
+            r: run.phase % den,
+            q: num / den,
+            rem: num % den,
+        }
+    }
+}
+
+impl Iterator for RunFrames {
+    type Item = u64;
+
+    fn next(&mut self) -> Option<u64> {
+        if self.i >= self.run.ticks {
+            return None;
+        }
+        let i = self.i;
+        self.i += 1;
+        if !self.stepped {
+            return Some(self.run.frame_at(i));
+        }
+        if i > 0 {
+            let den = self.run.step.den;
+            self.frame += self.q;
+            if self.r >= den - self.rem {
+                self.r -= den - self.rem;
+                self.frame += 1;
+            } else {
+                self.r += self.rem;
+            }
+        }
+        Some(self.frame)
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let left = usize::try_from(self.run.ticks - self.i).unwrap_or(usize::MAX);
+        (left, usize::try_from(self.run.ticks - self.i).ok())
+    }
 }
 
 /// One stride a run may follow, and the phases still possible for it.
@@ -340,6 +424,7 @@ impl<'de> Deserialize<'de> for IndexRuns {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
     fn build(stride: (u64, u64), frames: &[u64]) -> Vec<FrameRun> {
         let mut b = RunBuilder::new(Step::new(stride.0, stride.1).unwrap());
@@ -389,6 +474,35 @@ mod tests {
         build((1, 1), &frames);
         build((7, 3), &frames);
         build((0, 1), &frames);
+    }
+
+    fn any_run() -> impl Strategy<Value = FrameRun> {
+        let step = prop_oneof![
+            (0u64..50, 1u64..50),
+            // `i·num` overflows 64 bits: frame_at's 128-bit path.
+            (1u64 << 40..1 << 63, 1u64 << 40..1 << 63),
+        ];
+        (0u64..300, 0u64..1 << 60, step, any::<u64>()).prop_map(
+            |(ticks, frame, (num, den), phase)| {
+                let step = Step::new(num, den).unwrap();
+                FrameRun {
+                    ticks,
+                    frame,
+                    step,
+                    phase: phase % step.den(),
+                }
+            },
+        )
+    }
+
+    proptest::proptest! {
+        /// Stepping from tick to tick gives [`FrameRun::frame_at`] of each.
+        #[test]
+        fn stepped_frames_are_frame_at_each(run in any_run()) {
+            let stepped: Vec<u64> = frames_of(&[run]).collect();
+            let each: Vec<u64> = (0..run.ticks).map(|i| run.frame_at(i)).collect();
+            proptest::prop_assert_eq!(stepped, each);
+        }
     }
 
     #[test]
