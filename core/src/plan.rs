@@ -2,28 +2,29 @@
 //! frames per source and recipe → store lookup → decode runs → one plan per
 //! element.
 
-use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::error::{ElementError, Field, PlanError, Problem};
-use crate::key::{recipe_key, Recipe};
-use crate::request::{PlanOptions, Request, SourceFacts, SourceIdentity};
+use crate::request::{PlanOptions, Request, SourceFacts};
 use crate::rule::TickRule;
-use crate::runs::{frames_of, FrameRun, IndexRuns, RunBuilder, Step};
-use crate::str_map::StrMap;
-use crate::time::{format_us, Fps, PlaybackRate};
-use crate::timeline::{TimeBase, Timeline};
+use crate::runs::{frames_of, FrameRun, IndexRuns};
+use crate::time::format_us;
+use crate::timeline::Timeline;
 use crate::validate::{validate, Element};
 
 mod decode;
+mod lists;
 mod model;
 mod needs;
+mod sources;
 
+use lists::{runs_of, timeline_classes, Lists, TickKey};
 pub use model::{
     DecodeRun, ElementPlan, Plan, RecipePlan, Role, SourcePlan, Totals, Warning,
     PLAN_SCHEMA_VERSION,
 };
-use needs::FrameNeeds;
+pub use sources::source_facts;
+use sources::sources_and_groups;
 
 /// Plans a request: validates, resolves every tick to a source frame, finds
 /// the distinct frames, looks them up in the store's index, groups the rest
@@ -38,46 +39,10 @@ pub fn plan(request: &Request) -> Result<Plan, PlanError> {
     )
 }
 
-/// The facts for one source, or a name-only identity when none were given.
-pub fn source_facts(src: &str, sources: &BTreeMap<String, SourceFacts>) -> SourceFacts {
-    sources.get(src).cloned().unwrap_or_else(|| SourceFacts {
-        identity: SourceIdentity::Name {
-            name: src.to_string(),
-        },
-        ..SourceFacts::default()
-    })
-}
-
 /// The frame each tick of `element` shows on `timeline`, as runs.
 pub fn element_frames(element: &Element, timeline: &Timeline) -> Result<Vec<FrameRun>, PlanError> {
     let rule = TickRule::new(element, timeline).map_err(|_| overflow(element))?;
     Ok(runs_of(&rule, timeline).0)
-}
-
-/// The frames of every tick as runs, and a fingerprint of them (FNV-1a over
-/// the frame of every tick), to find elements that may show the same frames;
-/// equal frames are then checked tick by tick.
-fn runs_of(rule: &TickRule, timeline: &Timeline) -> (Vec<FrameRun>, u64) {
-    let (num, den) = rule.stride();
-    let mut builder = RunBuilder::new(Step::new(num, den).unwrap_or(Step::ZERO));
-    let mut print = FINGERPRINT_START;
-    for frame in rule.shown(timeline) {
-        print = fingerprint_step(print, frame);
-        builder.push(frame);
-    }
-    (builder.finish(), print)
-}
-
-/// The fingerprint [`runs_of`] computes, from the runs.
-#[cfg(test)]
-fn fingerprint(runs: &[FrameRun]) -> u64 {
-    frames_of(runs).fold(FINGERPRINT_START, fingerprint_step)
-}
-
-const FINGERPRINT_START: u64 = 0xcbf2_9ce4_8422_2325;
-
-fn fingerprint_step(hash: u64, frame: u64) -> u64 {
-    (hash ^ frame).wrapping_mul(0x0100_0000_01b3)
 }
 
 fn overflow(element: &Element) -> PlanError {
@@ -89,27 +54,6 @@ fn overflow(element: &Element) -> PlanError {
     }])
 }
 
-/// One distinct source while planning.
-struct Source<'a> {
-    src: &'a str,
-    facts: Cow<'a, SourceFacts>,
-    timeline: Cow<'a, Timeline>,
-    /// Its recipes (group numbers), in order of first use.
-    groups: Vec<usize>,
-}
-
-/// One source in one recipe while planning.
-struct Group {
-    source: usize,
-    recipe: Recipe,
-    key: String,
-    needs: FrameNeeds,
-    cached: u64,
-    runs: Vec<decode::Run>,
-    /// Plan-wide run number of each of `runs`.
-    run_ids: Vec<usize>,
-}
-
 /// What the planner found for one element.
 struct Shown {
     group: usize,
@@ -117,68 +61,6 @@ struct Shown {
     list: usize,
     /// The earlier element with the same frames.
     duplicate_of: Option<usize>,
-}
-
-/// The distinct frame lists of the elements (elements with equal
-/// [`TickKey`]s share one): the runs, and their fingerprint (see
-/// [`runs_of`]).
-#[derive(Default)]
-struct Lists {
-    lists: Vec<(Vec<FrameRun>, u64)>,
-    /// Whether two lists (`a < b`) show the same frames, once compared.
-    same: BTreeMap<(usize, usize), bool>,
-}
-
-impl Lists {
-    fn runs(&self, list: usize) -> &[FrameRun] {
-        &self.lists[list].0
-    }
-
-    fn print(&self, list: usize) -> u64 {
-        self.lists[list].1
-    }
-
-    fn push(&mut self, list: (Vec<FrameRun>, u64)) -> usize {
-        self.lists.push(list);
-        self.lists.len() - 1
-    }
-
-    /// Whether lists `a` and `b` show the same frame on every tick, however
-    /// their runs are written.
-    fn same(&mut self, a: usize, b: usize) -> bool {
-        if a == b {
-            return true;
-        }
-        let (a, b) = (a.min(b), a.max(b));
-        let lists = &self.lists;
-        *self.same.entry((a, b)).or_insert_with(|| {
-            let (x, y) = (&lists[a].0, &lists[b].0);
-            x == y || frames_of(x).eq(frames_of(y))
-        })
-    }
-}
-
-/// The parameters that decide an element's frames: equal parameters, equal
-/// frames. The first is the source's [`timeline_classes`] class.
-type TickKey = (usize, i64, i64, Option<i64>, Fps, PlaybackRate, bool);
-
-/// Per source, the first source whose frames are the same (whose ticks
-/// therefore show the same frames): sources assumed at one rate and
-/// length are alike; a probed timeline is its own.
-fn timeline_classes(sources: &[Source]) -> Vec<usize> {
-    let mut assumed: BTreeMap<(TimeBase, Option<u64>), usize> = BTreeMap::new();
-    (0..sources.len())
-        .map(|s| {
-            let timeline = &sources[s].timeline;
-            if timeline.is_assumed() {
-                *assumed
-                    .entry((timeline.time_base(), timeline.len()))
-                    .or_insert(s)
-            } else {
-                s
-            }
-        })
-        .collect()
 }
 
 /// Plans validated elements. `cached` holds, per recipe key, the frame
@@ -189,61 +71,7 @@ pub fn plan_elements(
     cached: &BTreeMap<String, BTreeSet<i64>>,
     options: &PlanOptions,
 ) -> Result<Plan, PlanError> {
-    // 1. Distinct sources (by identity) and groups (source × recipe).
-    let mut source_list: Vec<Source> = Vec::new();
-    let mut source_of_src: StrMap<usize> = StrMap::with_capacity(sources.len());
-    let mut source_of_identity: BTreeMap<SourceIdentity, usize> = BTreeMap::new();
-    let mut groups: Vec<Group> = Vec::new();
-    let mut element_group = Vec::with_capacity(elements.len());
-    for element in elements {
-        let source = match source_of_src.get(&element.src) {
-            Some(source) => source,
-            None => {
-                let facts = match sources.get(&element.src) {
-                    Some(facts) => Cow::Borrowed(facts),
-                    None => Cow::Owned(source_facts(&element.src, sources)),
-                };
-                let source = *source_of_identity
-                    .entry(facts.identity.clone())
-                    .or_insert_with(|| {
-                        let timeline = match &facts {
-                            Cow::Borrowed(f) => f.timeline(),
-                            Cow::Owned(f) => Cow::Owned(f.timeline().into_owned()),
-                        };
-                        source_list.push(Source {
-                            src: &element.src,
-                            facts,
-                            timeline,
-                            groups: Vec::new(),
-                        });
-                        source_list.len() - 1
-                    });
-                source_of_src.insert(&element.src, source);
-                source
-            }
-        };
-        let s = &mut source_list[source];
-        let recipe = Recipe::new(element.format, s.facts.alpha, element.transfer);
-        // A source has a few recipes at most.
-        let group = match s.groups.iter().find(|&&g| groups[g].recipe == recipe) {
-            Some(&group) => group,
-            None => {
-                let key = recipe_key(&s.facts.identity, s.timeline.time_base(), recipe);
-                s.groups.push(groups.len());
-                groups.push(Group {
-                    source,
-                    recipe,
-                    key,
-                    needs: FrameNeeds::default(),
-                    cached: 0,
-                    runs: Vec::new(),
-                    run_ids: Vec::new(),
-                });
-                groups.len() - 1
-            }
-        };
-        element_group.push(group);
-    }
+    let (source_list, mut groups, element_group) = sources_and_groups(elements, sources);
 
     // 2. The frame every tick shows; duplicates; the distinct frames of each
     // group and the first element showing each.
@@ -564,25 +392,5 @@ mod tests {
         // Another recipe is no duplicate.
         assert_eq!(jpeg.role, Role::Leader);
         assert_eq!(plan.totals.duplicates, 1);
-    }
-
-    #[test]
-    fn equal_fingerprints_are_checked_tick_by_tick() {
-        let run = |ticks, frame| FrameRun {
-            ticks,
-            frame,
-            step: Step::new(1, 1).unwrap(),
-            phase: 0,
-        };
-        let held = |ticks, frame| FrameRun {
-            step: Step::ZERO,
-            ..run(ticks, frame)
-        };
-        // 0 1 2 and 0 1 | 2: the same frames in other runs.
-        assert_eq!(
-            fingerprint(&[run(3, 0)]),
-            fingerprint(&[run(2, 0), held(1, 2)])
-        );
-        assert_ne!(fingerprint(&[run(3, 0)]), fingerprint(&[run(3, 1)]));
     }
 }

@@ -13,6 +13,12 @@ use serde::{Deserialize, Serialize};
 
 use crate::time::gcd;
 
+mod builder;
+mod index;
+
+pub use builder::RunBuilder;
+pub use index::IndexRuns;
+
 /// A non-negative rational step `num/den`, reduced; serialized `"num/den"`,
 /// or `"num"` when whole.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -195,229 +201,8 @@ impl Iterator for RunFrames {
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
-        let left = usize::try_from(self.run.ticks - self.i).unwrap_or(usize::MAX);
-        (left, usize::try_from(self.run.ticks - self.i).ok())
-    }
-}
-
-/// One stride a run may follow, and the phases still possible for it.
-#[derive(Clone, Copy, Debug)]
-struct Candidate {
-    step: Step,
-    /// Phases `lo..hi` that fit every tick so far (never empty).
-    lo: i128,
-    hi: i128,
-    /// Ticks it has fitted so far; it fits no more once `dead`.
-    fitted: u64,
-    dead: bool,
-}
-
-impl Candidate {
-    fn new(step: Step) -> Self {
-        Self {
-            step,
-            lo: 0,
-            hi: i128::from(step.den),
-            fitted: 0,
-            dead: false,
-        }
-    }
-
-    /// Tick `i` of the run shows `frame + d`: keep the phases with
-    /// `⌊(i·num + phase)/den⌋ = d`, or die when none is left.
-    fn fit(&mut self, i: u64, d: i128) {
-        let (num, den) = (i128::from(self.step.num), i128::from(self.step.den));
-        let base = i128::from(i) * num;
-        let lo = self.lo.max(d * den - base);
-        let hi = self.hi.min((d + 1) * den - base);
-        if lo < hi {
-            (self.lo, self.hi) = (lo, hi);
-            self.fitted += 1;
-        } else {
-            self.dead = true;
-        }
-    }
-}
-
-/// Builds the shortest list of [`FrameRun`]s it finds for a sequence of
-/// frames, greedily: each run takes as many ticks as one of the candidate
-/// strides (the element's frames per tick, and 0 for held frames) fits.
-#[derive(Clone, Debug)]
-pub struct RunBuilder {
-    runs: Vec<FrameRun>,
-    strides: [Step; 2],
-    current: Option<(u64, [Candidate; 2])>,
-}
-
-impl RunBuilder {
-    /// A builder trying `stride` (frames per tick) and 0.
-    pub fn new(stride: Step) -> Self {
-        Self {
-            runs: Vec::new(),
-            strides: [stride, Step::ZERO],
-            current: None,
-        }
-    }
-
-    /// Appends the frame of the next tick.
-    pub fn push(&mut self, frame: u64) {
-        if let Some((first, candidates)) = &mut self.current {
-            let i = candidates.iter().map(|c| c.fitted).max().unwrap_or(0);
-            let d = i128::from(frame) - i128::from(*first);
-            for c in candidates.iter_mut().filter(|c| !c.dead) {
-                c.fit(i, d);
-            }
-            if candidates.iter().any(|c| !c.dead) {
-                return;
-            }
-            self.close();
-        }
-        let mut candidates = self.strides.map(Candidate::new);
-        for c in &mut candidates {
-            c.fit(0, 0);
-        }
-        self.current = Some((frame, candidates));
-    }
-
-    /// Ends the current run with the candidate that fitted longest.
-    fn close(&mut self) {
-        let Some((frame, candidates)) = self.current.take() else {
-            return;
-        };
-        // The element's own stride wins a tie.
-        let [stride, zero] = candidates;
-        let best = if zero.fitted > stride.fitted {
-            zero
-        } else {
-            stride
-        };
-        // Any phase left in the winner's range fits all its ticks.
-        let (step, phase) = if best.fitted <= 1 {
-            (Step::ZERO, 0)
-        } else {
-            (best.step, best.lo as u64)
-        };
-        self.runs.push(FrameRun {
-            ticks: best.fitted,
-            frame,
-            step,
-            phase,
-        });
-    }
-
-    /// The runs.
-    pub fn finish(mut self) -> Vec<FrameRun> {
-        self.close();
-        self.runs
-    }
-}
-
-/// A set of frame indices: arithmetic progressions `[first, count, step]`,
-/// ascending and disjoint. Serialized as text for people to read:
-/// `"0-89"` (0 to 89), `"0-118/2"` (every other), `"3,7,12-20"`.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct IndexRuns(pub Vec<[u64; 3]>);
-
-impl IndexRuns {
-    /// Collects ascending, distinct indices.
-    pub fn from_ascending(indices: impl IntoIterator<Item = u64>) -> Self {
-        let mut runs: Vec<[u64; 3]> = Vec::new();
-        for i in indices {
-            match runs.last_mut() {
-                Some(run) if run[1] == 1 => {
-                    run[2] = i - run[0];
-                    run[1] = 2;
-                }
-                Some(run) if run[0] + run[2] * run[1] == i => run[1] += 1,
-                _ => runs.push([i, 1, 0]),
-            }
-        }
-        // Two-element progressions read better as two numbers.
-        let mut split = Vec::with_capacity(runs.len());
-        for [first, count, step] in runs {
-            if count == 2 && step > 1 {
-                split.push([first, 1, 0]);
-                split.push([first + step, 1, 0]);
-            } else {
-                split.push([first, count, step]);
-            }
-        }
-        Self(split)
-    }
-
-    /// The indices, ascending.
-    pub fn iter(&self) -> impl Iterator<Item = u64> + '_ {
-        self.0
-            .iter()
-            .flat_map(|&[first, count, step]| (0..count).map(move |k| first + k * step))
-    }
-
-    /// How many indices.
-    pub fn count(&self) -> u64 {
-        self.0.iter().map(|r| r[1]).sum()
-    }
-}
-
-impl fmt::Display for IndexRuns {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for (n, &[first, count, step]) in self.0.iter().enumerate() {
-            if n > 0 {
-                f.write_str(",")?;
-            }
-            let last = first + step * count.saturating_sub(1);
-            match (count, step) {
-                (1, _) => write!(f, "{first}")?,
-                (_, 1) => write!(f, "{first}-{last}")?,
-                _ => write!(f, "{first}-{last}/{step}")?,
-            }
-        }
-        Ok(())
-    }
-}
-
-impl std::str::FromStr for IndexRuns {
-    type Err = String;
-
-    fn from_str(text: &str) -> Result<Self, String> {
-        let bad = || format!("invalid frame list {text:?}");
-        let mut runs = Vec::new();
-        let mut next = 0u64;
-        for item in text.split(',').filter(|i| !i.is_empty()) {
-            let (range, step) = match item.split_once('/') {
-                Some((r, s)) => (r, s.parse::<u64>().map_err(|_| bad())?),
-                None => (item, 1),
-            };
-            let (first, last) = match range.split_once('-') {
-                Some((a, b)) => (
-                    a.parse::<u64>().map_err(|_| bad())?,
-                    b.parse::<u64>().map_err(|_| bad())?,
-                ),
-                None => {
-                    let a = range.parse::<u64>().map_err(|_| bad())?;
-                    (a, a)
-                }
-            };
-            if step == 0 || last < first || (last - first) % step != 0 || first < next {
-                return Err(bad());
-            }
-            let count = (last - first) / step + 1;
-            runs.push([first, count, if count == 1 { 0 } else { step }]);
-            next = last + 1;
-        }
-        Ok(Self(runs))
-    }
-}
-
-impl Serialize for IndexRuns {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_str(self)
-    }
-}
-
-impl<'de> Deserialize<'de> for IndexRuns {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let text = String::deserialize(deserializer)?;
-        text.parse().map_err(serde::de::Error::custom)
+        let left = usize::try_from(self.run.ticks - self.i).ok();
+        (left.unwrap_or(usize::MAX), left)
     }
 }
 
@@ -425,56 +210,6 @@ impl<'de> Deserialize<'de> for IndexRuns {
 mod tests {
     use super::*;
     use proptest::prelude::*;
-
-    fn build(stride: (u64, u64), frames: &[u64]) -> Vec<FrameRun> {
-        let mut b = RunBuilder::new(Step::new(stride.0, stride.1).unwrap());
-        for &f in frames {
-            b.push(f);
-        }
-        let runs = b.finish();
-        assert_eq!(frames_of(&runs).collect::<Vec<_>>(), frames, "{runs:?}");
-        runs
-    }
-
-    #[test]
-    fn a_resampling_is_one_run() {
-        let every_other: Vec<u64> = (0..30).map(|i| 2 * i).collect();
-        assert_eq!(build((2, 1), &every_other).len(), 1);
-        let twice: Vec<u64> = (0..30).map(|i| i / 2).collect();
-        let runs = build((1, 2), &twice);
-        assert_eq!(runs.len(), 1);
-        assert_eq!(
-            serde_json::to_string(&runs[0]).unwrap(),
-            r#"{"ticks":30,"frame":0,"step":"1/2"}"#
-        );
-        // 24 → 30 nearest frames: 0 1 2 2 3 4 5 6 6 7 …
-        let frames = [0, 1, 2, 2, 3, 4, 5, 6, 6, 7, 8, 9, 10, 10, 11];
-        assert_eq!(build((4, 5), &frames).len(), 1);
-        // Starting mid-pattern needs a phase.
-        let runs = build((4, 5), &frames[1..]);
-        assert_eq!(runs.len(), 1);
-        assert_ne!(runs[0].phase, 0);
-    }
-
-    #[test]
-    fn held_frames_and_loops_split_runs() {
-        let mut frames: Vec<u64> = (10..20).collect();
-        frames.extend([19; 8]);
-        frames.extend(0..5);
-        let runs = build((1, 1), &frames);
-        assert_eq!(runs.len(), 3, "{runs:?}");
-        assert_eq!(runs[1].step, Step::ZERO);
-        assert_eq!(build((1, 1), &[7]).len(), 1);
-        assert!(build((1, 1), &[]).is_empty());
-    }
-
-    #[test]
-    fn irregular_sequences_still_round_trip() {
-        let frames = [0, 5, 5, 6, 30, 31, 2, 2, 2, 9, 100, 101, 103, 103];
-        build((1, 1), &frames);
-        build((7, 3), &frames);
-        build((0, 1), &frames);
-    }
 
     fn any_run() -> impl Strategy<Value = FrameRun> {
         let step = prop_oneof![
@@ -502,31 +237,6 @@ mod tests {
             let stepped: Vec<u64> = frames_of(&[run]).collect();
             let each: Vec<u64> = (0..run.ticks).map(|i| run.frame_at(i)).collect();
             proptest::prop_assert_eq!(stepped, each);
-        }
-    }
-
-    #[test]
-    fn index_runs_are_arithmetic_progressions() {
-        let runs = IndexRuns::from_ascending([0, 2, 4, 6, 7, 8, 9, 20, 25, 27, 30]);
-        assert_eq!(
-            runs.0,
-            vec![
-                [0, 4, 2],
-                [7, 3, 1],
-                [20, 1, 0],
-                [25, 1, 0],
-                [27, 1, 0],
-                [30, 1, 0]
-            ]
-        );
-        assert_eq!(runs.count(), 11);
-        let all = vec![0, 2, 4, 6, 7, 8, 9, 20, 25, 27, 30];
-        assert_eq!(runs.iter().collect::<Vec<_>>(), all);
-        let json = serde_json::to_string(&runs).unwrap();
-        assert_eq!(json, r#""0-6/2,7-9,20,25,27,30""#);
-        assert_eq!(serde_json::from_str::<IndexRuns>(&json).unwrap(), runs);
-        for bad in ["5,3", "1-0", "0-5/2", "x", "0-4/0"] {
-            assert!(bad.parse::<IndexRuns>().is_err(), "{bad}");
         }
     }
 }
