@@ -64,23 +64,14 @@ impl fmt::Display for Step {
     }
 }
 
-impl Serialize for Step {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_str(self)
-    }
-}
-
-impl<'de> Deserialize<'de> for Step {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let text = String::deserialize(deserializer)?;
-        let (n, d) = text.split_once('/').unwrap_or((&text, "1"));
-        let step = match (n.parse(), d.parse()) {
-            (Ok(n), Ok(d)) => Step::new(n, d),
-            _ => None,
-        };
-        step.ok_or_else(|| serde::de::Error::custom(format!("invalid step {text:?}")))
-    }
-}
+serde_as_text!(Step, |text| {
+    let (n, d) = text.split_once('/').unwrap_or((text, "1"));
+    let step = match (n.parse(), d.parse()) {
+        (Ok(n), Ok(d)) => Step::new(n, d),
+        _ => None,
+    };
+    step.ok_or_else(|| format!("invalid step {text:?}"))
+});
 
 /// Consecutive ticks of an element: tick `i` (`0 ≤ i < ticks`) shows frame
 /// `frame + ⌊(i × step.num + phase) / step.den⌋` of the source.

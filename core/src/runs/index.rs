@@ -2,8 +2,6 @@
 
 use std::fmt;
 
-use serde::{Deserialize, Serialize};
-
 /// A set of frame indices: arithmetic progressions `[first, count, step]`,
 /// ascending and disjoint. Serialized as text for people to read:
 /// `"0-89"` (0 to 89), `"0-118/2"` (every other), `"3,7,12-20"`.
@@ -100,18 +98,7 @@ impl std::str::FromStr for IndexRuns {
     }
 }
 
-impl Serialize for IndexRuns {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_str(self)
-    }
-}
-
-impl<'de> Deserialize<'de> for IndexRuns {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let text = String::deserialize(deserializer)?;
-        text.parse().map_err(serde::de::Error::custom)
-    }
-}
+serde_as_text!(IndexRuns, str::parse);
 
 #[cfg(test)]
 mod tests {

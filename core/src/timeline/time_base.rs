@@ -1,7 +1,5 @@
 //! The unit a stream counts its timestamps in.
 
-use serde::{Deserialize, Serialize};
-
 use crate::time::{Fps, US_PER_SEC};
 
 /// The unit of a stream's timestamps: `num/den` seconds per tick, reduced.
@@ -52,18 +50,9 @@ impl std::fmt::Display for TimeBase {
     }
 }
 
-impl Serialize for TimeBase {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_str(self)
-    }
-}
-
-impl<'de> Deserialize<'de> for TimeBase {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let text = String::deserialize(deserializer)?;
-        let parsed = text
-            .split_once('/')
-            .and_then(|(n, d)| TimeBase::new(n.trim().parse().ok()?, d.trim().parse().ok()?));
-        parsed.ok_or_else(|| serde::de::Error::custom(format!("invalid time base {text:?}")))
-    }
-}
+serde_as_text!(TimeBase, |text| {
+    let parsed = text
+        .split_once('/')
+        .and_then(|(n, d)| TimeBase::new(n.trim().parse().ok()?, d.trim().parse().ok()?));
+    parsed.ok_or_else(|| format!("invalid time base {text:?}"))
+});
