@@ -17,6 +17,7 @@ mod builder;
 mod index;
 
 pub use builder::RunBuilder;
+pub(crate) use index::progressions;
 pub use index::IndexRuns;
 
 /// A non-negative rational step `num/den`, reduced; serialized `"num/den"`,

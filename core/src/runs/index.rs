@@ -1,6 +1,28 @@
 //! Sets of frame indices, written as arithmetic progressions.
 
 use std::fmt;
+use std::ops::{Add, Mul, Sub};
+
+/// Ascending values as arithmetic progressions `[first, step, count]`,
+/// each as long as it goes on (step 0 when it has one value).
+pub(crate) fn progressions<T>(values: impl IntoIterator<Item = T>) -> Vec<[T; 3]>
+where
+    T: Copy + PartialEq + From<u8> + Add<Output = T> + Sub<Output = T> + Mul<Output = T>,
+{
+    let (zero, one, two) = (T::from(0), T::from(1), T::from(2));
+    let mut runs: Vec<[T; 3]> = Vec::new();
+    for v in values {
+        match runs.last_mut() {
+            Some(run) if run[2] == one => {
+                run[1] = v - run[0];
+                run[2] = two;
+            }
+            Some(run) if run[0] + run[1] * run[2] == v => run[2] = run[2] + one,
+            _ => runs.push([v, zero, one]),
+        }
+    }
+    runs
+}
 
 /// A set of frame indices: arithmetic progressions `[first, count, step]`,
 /// ascending and disjoint. Serialized as text for people to read:
@@ -11,20 +33,10 @@ pub struct IndexRuns(pub Vec<[u64; 3]>);
 impl IndexRuns {
     /// Collects ascending, distinct indices.
     pub fn from_ascending(indices: impl IntoIterator<Item = u64>) -> Self {
-        let mut runs: Vec<[u64; 3]> = Vec::new();
-        for i in indices {
-            match runs.last_mut() {
-                Some(run) if run[1] == 1 => {
-                    run[2] = i - run[0];
-                    run[1] = 2;
-                }
-                Some(run) if run[0] + run[2] * run[1] == i => run[1] += 1,
-                _ => runs.push([i, 1, 0]),
-            }
-        }
+        let runs = progressions(indices);
         // Two-element progressions read better as two numbers.
         let mut split = Vec::with_capacity(runs.len());
-        for [first, count, step] in runs {
+        for [first, step, count] in runs {
             if count == 2 && step > 1 {
                 split.push([first, 1, 0]);
                 split.push([first + step, 1, 0]);

@@ -4,22 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::{Frames, TimeBase, Timeline, TimelineError, MAX_TIMELINE_FRAMES};
-
-/// Compresses ascending integers into runs `[first, step, count]`.
-fn to_runs(values: impl Iterator<Item = i64>) -> Vec<[i64; 3]> {
-    let mut runs: Vec<[i64; 3]> = Vec::new();
-    for v in values {
-        match runs.last_mut() {
-            Some(run) if run[2] == 1 => {
-                run[1] = v - run[0];
-                run[2] = 2;
-            }
-            Some(run) if run[0] + run[1] * run[2] == v => run[2] += 1,
-            _ => runs.push([v, 0, 1]),
-        }
-    }
-    runs
-}
+use crate::runs::progressions;
 
 /// Expands runs `[first, step, count]`, refusing malformed ones.
 fn from_runs(runs: &[[i64; 3]], max: u64) -> Result<Vec<i64>, TimelineError> {
@@ -79,9 +64,9 @@ impl Serialize for Timeline {
         };
         TimelineDef {
             time_base: self.time_base,
-            pts: to_runs(pts.iter().copied()),
+            pts: progressions(pts.iter().copied()),
             end: *end,
-            keyframes: to_runs(self.keyframes.iter().map(|&k| k as i64)),
+            keyframes: progressions(self.keyframes.iter().map(|&k| k as i64)),
             decode_from: self.decode_from.iter().map(|(&f, &k)| [f, k]).collect(),
         }
         .serialize(serializer)
