@@ -41,6 +41,27 @@ macro_rules! objects_only {
     )*};
 }
 
+/// `Serialize` as the type's `Display` text, and `Deserialize` from a
+/// string through `$parse` (`fn(&str) -> Result<Self, String>`, the error
+/// being the message).
+macro_rules! serde_as_text {
+    ($ty:ty, $parse:expr) => {
+        impl serde::Serialize for $ty {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.collect_str(self)
+            }
+        }
+
+        impl<'de> serde::Deserialize<'de> for $ty {
+            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                let parse: fn(&str) -> Result<$ty, String> = $parse;
+                let text = <String as serde::Deserialize>::deserialize(deserializer)?;
+                parse(&text).map_err(serde::de::Error::custom)
+            }
+        }
+    };
+}
+
 mod chunk;
 mod composition;
 mod error;
@@ -50,6 +71,7 @@ mod recipe;
 mod request;
 mod rule;
 mod runs;
+mod str_map;
 mod suggest;
 mod time;
 mod timeline;

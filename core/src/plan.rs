@@ -2,27 +2,29 @@
 //! frames per source and recipe → store lookup → decode runs → one plan per
 //! element.
 
-use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::error::{ElementError, Field, PlanError, Problem};
-use crate::key::{recipe_key, Recipe};
-use crate::request::{PlanOptions, Request, SourceFacts, SourceIdentity};
+use crate::request::{PlanOptions, Request, SourceFacts};
 use crate::rule::TickRule;
-use crate::runs::{FrameRun, IndexRuns, RunBuilder, Step};
-use crate::time::{format_us, Fps, PlaybackRate};
+use crate::runs::{frames_of, FrameRun, IndexRuns};
+use crate::time::format_us;
 use crate::timeline::Timeline;
 use crate::validate::{validate, Element};
 
 mod decode;
+mod lists;
 mod model;
 mod needs;
+mod sources;
 
+use lists::{runs_of, timeline_classes, Lists, TickKey};
 pub use model::{
     DecodeRun, ElementPlan, Plan, RecipePlan, Role, SourcePlan, Totals, Warning,
     PLAN_SCHEMA_VERSION,
 };
-use needs::FrameNeeds;
+pub use sources::source_facts;
+use sources::sources_and_groups;
 
 /// Plans a request: validates, resolves every tick to a source frame, finds
 /// the distinct frames, looks them up in the store's index, groups the rest
@@ -37,46 +39,10 @@ pub fn plan(request: &Request) -> Result<Plan, PlanError> {
     )
 }
 
-/// The facts for one source, or a name-only identity when none were given.
-pub fn source_facts(src: &str, sources: &BTreeMap<String, SourceFacts>) -> SourceFacts {
-    sources.get(src).cloned().unwrap_or_else(|| SourceFacts {
-        identity: SourceIdentity::Name {
-            name: src.to_string(),
-        },
-        ..SourceFacts::default()
-    })
-}
-
 /// The frame each tick of `element` shows on `timeline`, as runs.
 pub fn element_frames(element: &Element, timeline: &Timeline) -> Result<Vec<FrameRun>, PlanError> {
     let rule = TickRule::new(element, timeline).map_err(|_| overflow(element))?;
     Ok(runs_of(&rule, timeline).0)
-}
-
-/// The frames of every tick as runs, and a fingerprint of them (FNV-1a over
-/// the frame of every tick), to find elements that may show the same frames;
-/// equal frames are then checked tick by tick.
-fn runs_of(rule: &TickRule, timeline: &Timeline) -> (Vec<FrameRun>, u64) {
-    let (num, den) = rule.stride();
-    let mut builder = RunBuilder::new(Step::new(num, den).unwrap_or(Step::ZERO));
-    let mut print = FINGERPRINT_START;
-    for frame in rule.shown(timeline) {
-        print = fingerprint_step(print, frame);
-        builder.push(frame);
-    }
-    (builder.finish(), print)
-}
-
-/// The fingerprint [`runs_of`] computes, from the runs.
-#[cfg(test)]
-fn fingerprint(runs: &[FrameRun]) -> u64 {
-    crate::runs::frames_of(runs).fold(FINGERPRINT_START, fingerprint_step)
-}
-
-const FINGERPRINT_START: u64 = 0xcbf2_9ce4_8422_2325;
-
-fn fingerprint_step(hash: u64, frame: u64) -> u64 {
-    (hash ^ frame).wrapping_mul(0x0100_0000_01b3)
 }
 
 fn overflow(element: &Element) -> PlanError {
@@ -88,40 +54,14 @@ fn overflow(element: &Element) -> PlanError {
     }])
 }
 
-/// One distinct source while planning.
-struct Source<'a> {
-    src: &'a str,
-    facts: Cow<'a, SourceFacts>,
-    timeline: Cow<'a, Timeline>,
-    /// Its recipes (group numbers), in order of first use.
-    groups: Vec<usize>,
-}
-
-/// One source in one recipe while planning.
-struct Group {
-    source: usize,
-    recipe: Recipe,
-    key: String,
-    needs: FrameNeeds,
-    cached: u64,
-    runs: Vec<decode::Run>,
-    /// Plan-wide run number of each of `runs`.
-    run_ids: Vec<usize>,
-}
-
 /// What the planner found for one element.
 struct Shown {
     group: usize,
-    frames: Vec<FrameRun>,
-    /// The fingerprint of `frames` (see [`runs_of`]).
-    print: u64,
+    /// Its frames: a list of [`Lists`].
+    list: usize,
     /// The earlier element with the same frames.
     duplicate_of: Option<usize>,
 }
-
-/// The parameters that decide an element's frames: equal parameters, equal
-/// frames.
-type TickKey = (usize, i64, i64, Option<i64>, Fps, PlaybackRate, bool);
 
 /// Plans validated elements. `cached` holds, per recipe key, the frame
 /// times the store holds.
@@ -131,65 +71,20 @@ pub fn plan_elements(
     cached: &BTreeMap<String, BTreeSet<i64>>,
     options: &PlanOptions,
 ) -> Result<Plan, PlanError> {
-    // 1. Distinct sources (by identity) and groups (source × recipe).
-    let mut source_list: Vec<Source> = Vec::new();
-    let mut source_of_src: BTreeMap<&str, usize> = BTreeMap::new();
-    let mut source_of_identity: BTreeMap<SourceIdentity, usize> = BTreeMap::new();
-    let mut groups: Vec<Group> = Vec::new();
-    let mut group_of: BTreeMap<(usize, Recipe), usize> = BTreeMap::new();
-    let mut element_group = Vec::with_capacity(elements.len());
-    for element in elements {
-        let source = *source_of_src.entry(&element.src).or_insert_with(|| {
-            let facts = match sources.get(&element.src) {
-                Some(facts) => Cow::Borrowed(facts),
-                None => Cow::Owned(source_facts(&element.src, sources)),
-            };
-            *source_of_identity
-                .entry(facts.identity.clone())
-                .or_insert_with(|| {
-                    let timeline = match &facts {
-                        Cow::Borrowed(f) => f.timeline(),
-                        Cow::Owned(f) => Cow::Owned(f.timeline().into_owned()),
-                    };
-                    source_list.push(Source {
-                        src: &element.src,
-                        facts,
-                        timeline,
-                        groups: Vec::new(),
-                    });
-                    source_list.len() - 1
-                })
-        });
-        let facts = &source_list[source].facts;
-        let recipe = Recipe::new(element.format, facts.alpha, element.transfer);
-        let group = *group_of.entry((source, recipe)).or_insert_with(|| {
-            let s = &mut source_list[source];
-            let key = recipe_key(&s.facts.identity, s.timeline.time_base(), recipe);
-            s.groups.push(groups.len());
-            groups.push(Group {
-                source,
-                recipe,
-                key,
-                needs: FrameNeeds::default(),
-                cached: 0,
-                runs: Vec::new(),
-                run_ids: Vec::new(),
-            });
-            groups.len() - 1
-        });
-        element_group.push(group);
-    }
+    let (source_list, mut groups, element_group) = sources_and_groups(elements, sources);
 
     // 2. The frame every tick shows; duplicates; the distinct frames of each
     // group and the first element showing each.
     let mut by_ticks: BTreeMap<TickKey, usize> = BTreeMap::new();
+    let class = timeline_classes(&source_list);
+    let mut lists = Lists::default();
     let mut shown: Vec<Shown> = Vec::with_capacity(elements.len());
     let mut errors = Vec::new();
     for (index, element) in elements.iter().enumerate() {
         let group = element_group[index];
         let source = groups[group].source;
         let key: TickKey = (
-            source,
+            class[source],
             element.start_us,
             element.duration_us,
             element.media_duration_us,
@@ -197,12 +92,13 @@ pub fn plan_elements(
             element.playback_rate,
             element.looping,
         );
-        let (frames, print) = match by_ticks.get(&key) {
-            Some(&first) => (shown[first].frames.clone(), shown[first].print),
+        let list = match by_ticks.get(&key) {
+            Some(&list) => list,
             None => match TickRule::new(element, &source_list[source].timeline) {
                 Ok(rule) => {
-                    by_ticks.insert(key, index);
-                    runs_of(&rule, &source_list[source].timeline)
+                    let list = lists.push(runs_of(&rule, &source_list[source].timeline));
+                    by_ticks.insert(key, list);
+                    list
                 }
                 Err(_) => {
                     errors.push(ElementError {
@@ -211,14 +107,13 @@ pub fn plan_elements(
                         field: Field::Src,
                         problem: Problem::TimeOverflow,
                     });
-                    (Vec::new(), 0)
+                    continue;
                 }
             },
         };
         shown.push(Shown {
             group,
-            frames,
-            print,
+            list,
             duplicate_of: None,
         });
     }
@@ -228,45 +123,39 @@ pub fn plan_elements(
     // A duplicate shows the frames of an earlier element of its group on
     // every tick, however the runs of the two are written: a 29.97 fps and a
     // 30 fps element can show the same frames with different strides.
-    let duplicates: Vec<Option<usize>> = {
-        let mut firsts: BTreeMap<(usize, u64), Vec<usize>> = BTreeMap::new();
-        shown
+    let mut firsts: BTreeMap<(usize, u64), Vec<usize>> = BTreeMap::new();
+    for index in 0..shown.len() {
+        let (group, list) = (shown[index].group, shown[index].list);
+        let candidates = firsts.entry((group, lists.print(list))).or_default();
+        let first = candidates
             .iter()
-            .enumerate()
-            .map(|(index, s)| {
-                let candidates = firsts.entry((s.group, s.print)).or_default();
-                let first = candidates.iter().copied().find(|&c| {
-                    let other = &shown[c].frames;
-                    *other == s.frames
-                        || crate::runs::frames_of(other).eq(crate::runs::frames_of(&s.frames))
-                });
-                if first.is_none() {
-                    candidates.push(index);
-                }
-                first
-            })
-            .collect()
-    };
-    for (s, dup) in shown.iter_mut().zip(duplicates) {
-        s.duplicate_of = dup;
-    }
-    for (index, s) in shown.iter().enumerate() {
-        if s.duplicate_of.is_some() {
-            continue;
-        }
-        let needs = &mut groups[s.group].needs;
-        for frame in crate::runs::frames_of(&s.frames) {
-            needs.mark(frame, index as u32);
+            .copied()
+            .find(|&c| lists.same(shown[c].list, list));
+        match first {
+            Some(first) => shown[index].duplicate_of = Some(first),
+            None => {
+                candidates.push(index);
+                groups[group]
+                    .needs
+                    .mark_all(frames_of(lists.runs(list)), index as u32);
+            }
         }
     }
 
     // 3. Store lookup, then 4. decode runs over the frames to make.
     for group in &mut groups {
         let timeline = &source_list[group.source].timeline;
-        let stored = cached.get(&group.key);
-        let is_cached = |index: u64| stored.is_some_and(|set| set.contains(&timeline.pts(index)));
-        group.cached = group.needs.iter().filter(|&(i, _)| is_cached(i)).count() as u64;
-        let to_make = group.needs.iter().filter(|&(i, _)| !is_cached(i));
+        group.cached = match cached.get(&group.key) {
+            Some(stored) if !stored.is_empty() => group
+                .needs
+                .mark_cached(|index| stored.contains(&timeline.pts(index))),
+            _ => 0,
+        };
+        let to_make = group
+            .needs
+            .iter()
+            .filter(|&(_, _, stored)| !stored)
+            .map(|(index, element, _)| (index, element));
         group.runs = decode::group(to_make, timeline, options.seek_cost_frames);
     }
     // Runs are numbered in order of their leaders, then by source, recipe
@@ -285,32 +174,35 @@ pub fn plan_elements(
         groups[g].run_ids[r] = number;
     }
     let run_name = |number: usize| format!("r{}", number + 1);
+    let source_names: Vec<String> = (1..=source_list.len()).map(|n| format!("s{n}")).collect();
 
     // 5. One plan per element.
     let mut plans: Vec<ElementPlan> = Vec::with_capacity(elements.len());
+    // The runs each element but a duplicate needs, by number, ascending.
+    let mut element_runs: Vec<Vec<usize>> = Vec::with_capacity(elements.len());
     let mut warnings = Vec::new();
     let mut frames_requested = 0u64;
     let mut distinct: Vec<u64> = Vec::new();
     for (element, s) in elements.iter().zip(&shown) {
         let group = &groups[s.group];
         let source = &source_list[group.source];
-        let ticks: u64 = s.frames.iter().map(|r| r.ticks).sum();
+        let frames = lists.runs(s.list);
+        let ticks: u64 = frames.iter().map(|r| r.ticks).sum();
         frames_requested += ticks;
         if let Some(warning) = start_warning(element, &source.timeline, ticks) {
             warnings.push(warning);
         }
         let (distinct, hits, runs) = match s.duplicate_of {
+            // (A duplicate's role needs no run numbers.)
             Some(first) => {
                 let p = &plans[first];
-                (p.distinct_frames, p.cache_hits, p.runs.clone())
+                (p.distinct_frames, p.cache_hits, Vec::new())
             }
             None => {
-                let stored = cached.get(&group.key);
-                let timeline = &source.timeline;
                 // Its distinct frames, ascending: without a loop the frames
                 // never go back and come sorted; a loop's are sorted here.
                 distinct.clear();
-                for frame in crate::runs::frames_of(&s.frames) {
+                for frame in frames_of(frames) {
                     if distinct.last() != Some(&frame) {
                         distinct.push(frame);
                     }
@@ -320,26 +212,31 @@ pub fn plan_elements(
                     distinct.dedup();
                 }
                 let (mut hits, mut runs) = (0u64, Vec::<usize>::new());
-                for &frame in &distinct {
-                    if stored.is_some_and(|set| set.contains(&timeline.pts(frame))) {
+                // The run making `frame` is the first ending at or after it;
+                // the frames ascend, so each search starts at the last run.
+                let mut r = 0;
+                let stored = group.needs.stored(distinct.iter().copied());
+                for (&frame, stored) in distinct.iter().zip(stored) {
+                    if stored {
                         hits += 1;
                         continue;
                     }
-                    let r = group.runs.partition_point(|run| run.last < frame);
+                    if group.runs[r].last < frame {
+                        r += group.runs[r..].partition_point(|run| run.last < frame);
+                    }
                     let id = group.run_ids[r];
                     if !runs.contains(&id) {
                         runs.push(id);
                     }
                 }
                 runs.sort_unstable();
-                let names = runs.into_iter().map(run_name).collect();
-                (distinct.len() as u64, hits, names)
+                (distinct.len() as u64, hits, runs)
             }
         };
         plans.push(ElementPlan {
             element_id: element.id.clone(),
             role: Role::CacheHit,
-            source: format!("s{}", group.source + 1),
+            source: source_names[group.source].clone(),
             recipe: group.key.clone(),
             start_us: element.start_us,
             fps: element.fps,
@@ -347,34 +244,30 @@ pub fn plan_elements(
             ticks,
             distinct_frames: distinct,
             cache_hits: hits,
-            runs,
-            frames: s.frames.clone(),
+            runs: match s.duplicate_of {
+                Some(first) => plans[first].runs.clone(),
+                None => runs.iter().copied().map(run_name).collect(),
+            },
+            frames: frames.to_vec(),
         });
+        element_runs.push(runs);
     }
     // Roles, now that every run's leader is known.
-    let run_leaders: BTreeMap<String, &str> = order
-        .iter()
-        .enumerate()
-        .map(|(number, &(leader, _, _))| (run_name(number), elements[leader as usize].id.as_str()))
-        .collect();
     for (index, s) in shown.iter().enumerate() {
+        let runs = &element_runs[index];
+        let leader = |run: usize| order[run].0 as usize;
         let role = if let Some(first) = s.duplicate_of {
             Role::Duplicate {
                 of: elements[first].id.clone(),
             }
-        } else if plans[index].runs.is_empty() {
+        } else if runs.is_empty() {
             Role::CacheHit
-        } else if plans[index]
-            .runs
-            .iter()
-            .any(|r| run_leaders[r] == elements[index].id)
-        {
+        } else if runs.iter().any(|&r| leader(r) == index) {
             Role::Leader
         } else {
-            let run = plans[index].runs[0].clone();
             Role::Shares {
-                leader: run_leaders[&run].to_string(),
-                run,
+                run: run_name(runs[0]),
+                leader: elements[leader(runs[0])].id.clone(),
             }
         };
         plans[index].role = role;
@@ -499,25 +392,5 @@ mod tests {
         // Another recipe is no duplicate.
         assert_eq!(jpeg.role, Role::Leader);
         assert_eq!(plan.totals.duplicates, 1);
-    }
-
-    #[test]
-    fn equal_fingerprints_are_checked_tick_by_tick() {
-        let run = |ticks, frame| FrameRun {
-            ticks,
-            frame,
-            step: Step::new(1, 1).unwrap(),
-            phase: 0,
-        };
-        let held = |ticks, frame| FrameRun {
-            step: Step::ZERO,
-            ..run(ticks, frame)
-        };
-        // 0 1 2 and 0 1 | 2: the same frames in other runs.
-        assert_eq!(
-            fingerprint(&[run(3, 0)]),
-            fingerprint(&[run(2, 0), held(1, 2)])
-        );
-        assert_ne!(fingerprint(&[run(3, 0)]), fingerprint(&[run(3, 1)]));
     }
 }

@@ -24,7 +24,11 @@
 
 use crate::time::US_PER_SEC;
 use crate::timeline::Timeline;
+
+mod walk;
+
 use crate::validate::Element;
+use walk::Shown;
 
 /// The arithmetic of an element's ticks would overflow 128 bits: a time
 /// base, a rate and a start so extreme that no real source has them.
@@ -160,23 +164,29 @@ impl TickRule {
     /// shown at time `x` (units): `time < x/d + median/2`.
     fn limit(&self, x: i128) -> i64 {
         // time < x/d + m/2  ⇔  2·time − m < 2x/d  ⇔  2·time − m ≤ ⌊(2x − 1)/d⌋.
-        let z = (2 * x - 1).div_euclid(self.d);
+        self.limit_of((2 * x - 1).div_euclid(self.d))
+    }
+
+    /// [`limit`](Self::limit) from `z = ⌊(2x − 1)/d⌋`.
+    fn limit_of(&self, z: i128) -> i64 {
         let limit = (z + i128::from(self.median)).div_euclid(2);
         i64::try_from(limit).unwrap_or(if limit < 0 { -1 } else { i64::MAX })
     }
 
-    /// The frame tick `j` shows.
-    pub fn shown_at(&self, timeline: &Timeline, j: u64) -> u64 {
-        let limit = self.limit(self.time_of(j));
-        timeline
-            .last_at_or_below(limit)
-            .unwrap_or(0)
-            .min(self.last_candidate)
+    /// The frame shown, from the last frame at or below the tick's limit.
+    fn frame_for(&self, below: Option<u64>) -> u64 {
+        below.unwrap_or(0).min(self.last_candidate)
     }
 
-    /// The frames of every tick in order.
+    /// The frame tick `j` shows.
+    pub fn shown_at(&self, timeline: &Timeline, j: u64) -> u64 {
+        self.frame_for(timeline.last_at_or_below(self.limit(self.time_of(j))))
+    }
+
+    /// The frames of every tick in order: [`shown_at`](Self::shown_at) of
+    /// each, computed incrementally.
     pub fn shown<'a>(&'a self, timeline: &'a Timeline) -> impl Iterator<Item = u64> + 'a {
-        (0..self.ticks).map(move |j| self.shown_at(timeline, j))
+        Shown::new(self, timeline)
     }
 
     /// Frames per tick on a constant-rate stretch of the source, `(num,
@@ -202,7 +212,12 @@ mod tests {
     use crate::time::{Fps, PlaybackRate};
     use crate::timeline::TimeBase;
 
-    fn element(start_us: i64, duration_us: i64, fps: (u32, u32), rate: (u32, u32)) -> Element {
+    pub(super) fn element(
+        start_us: i64,
+        duration_us: i64,
+        fps: (u32, u32),
+        rate: (u32, u32),
+    ) -> Element {
         Element {
             id: "e".into(),
             src: "x".into(),

@@ -7,8 +7,6 @@
 
 use std::fmt;
 
-use serde::{Deserialize, Serialize};
-
 /// Microseconds per second.
 pub const US_PER_SEC: i64 = 1_000_000;
 
@@ -117,19 +115,9 @@ impl fmt::Display for Fps {
     }
 }
 
-impl Serialize for Fps {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_str(self)
-    }
-}
-
-impl<'de> Deserialize<'de> for Fps {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let text = String::deserialize(deserializer)?;
-        Fps::parse(&text)
-            .ok_or_else(|| serde::de::Error::custom(format!("invalid frame rate {text:?}")))
-    }
-}
+serde_as_text!(Fps, |text| {
+    Fps::parse(text).ok_or_else(|| format!("invalid frame rate {text:?}"))
+});
 
 /// The slowest playback rate accepted: `1/100` (a hundred times slower).
 pub const MIN_PLAYBACK_RATE: (u32, u32) = (1, 100);
@@ -208,19 +196,9 @@ impl fmt::Display for PlaybackRate {
     }
 }
 
-impl Serialize for PlaybackRate {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_str(self)
-    }
-}
-
-impl<'de> Deserialize<'de> for PlaybackRate {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let text = String::deserialize(deserializer)?;
-        PlaybackRate::parse(&text)
-            .ok_or_else(|| serde::de::Error::custom(format!("invalid playback rate {text:?}")))
-    }
-}
+serde_as_text!(PlaybackRate, |text| {
+    PlaybackRate::parse(text).ok_or_else(|| format!("invalid playback rate {text:?}"))
+});
 
 /// Converts JSON seconds to integer microseconds: rounded to the nearest
 /// microsecond, halves away from zero. `None` for non-finite or out-of-range

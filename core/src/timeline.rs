@@ -13,73 +13,14 @@
 
 use std::collections::BTreeMap;
 
-use serde::{Deserialize, Serialize};
+use crate::time::Fps;
 
-use crate::time::{Fps, US_PER_SEC};
+mod encoding;
+mod seeker;
+mod time_base;
 
-/// The unit of a stream's timestamps: `num/den` seconds per tick, reduced.
-/// Serialized as `"num/den"`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct TimeBase {
-    num: u32,
-    den: u32,
-}
-
-impl TimeBase {
-    /// A reduced time base, or `None` when a part is zero.
-    pub fn new(num: u32, den: u32) -> Option<Self> {
-        let f = Fps::new(num, den)?;
-        Some(Self {
-            num: f.num(),
-            den: f.den(),
-        })
-    }
-
-    /// Seconds per tick, numerator.
-    pub fn num(self) -> u32 {
-        self.num
-    }
-
-    /// Seconds per tick, denominator.
-    pub fn den(self) -> u32 {
-        self.den
-    }
-
-    /// `ticks` as microseconds, rounded down (for display and seeking).
-    pub fn ticks_to_us_floor(self, ticks: i64) -> i64 {
-        let n = i128::from(ticks) * i128::from(self.num) * i128::from(US_PER_SEC);
-        n.div_euclid(i128::from(self.den)) as i64
-    }
-
-    /// `ticks` as microseconds, rounded up.
-    pub fn ticks_to_us_ceil(self, ticks: i64) -> i64 {
-        let n = i128::from(ticks) * i128::from(self.num) * i128::from(US_PER_SEC);
-        let d = i128::from(self.den);
-        (-((-n).div_euclid(d))) as i64
-    }
-}
-
-impl std::fmt::Display for TimeBase {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}/{}", self.num, self.den)
-    }
-}
-
-impl Serialize for TimeBase {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_str(self)
-    }
-}
-
-impl<'de> Deserialize<'de> for TimeBase {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let text = String::deserialize(deserializer)?;
-        let parsed = text
-            .split_once('/')
-            .and_then(|(n, d)| TimeBase::new(n.trim().parse().ok()?, d.trim().parse().ok()?));
-        parsed.ok_or_else(|| serde::de::Error::custom(format!("invalid time base {text:?}")))
-    }
-}
+pub(crate) use seeker::Seeker;
+pub use time_base::TimeBase;
 
 /// The frames of one source.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -358,106 +299,6 @@ fn lower_median_interval(pts: &[i64]) -> i64 {
     }
     let middle = (intervals.len() - 1) / 2;
     *intervals.select_nth_unstable(middle).1
-}
-
-/// Compresses ascending integers into runs `[first, step, count]`.
-fn to_runs(values: impl Iterator<Item = i64>) -> Vec<[i64; 3]> {
-    let mut runs: Vec<[i64; 3]> = Vec::new();
-    for v in values {
-        match runs.last_mut() {
-            Some(run) if run[2] == 1 => {
-                run[1] = v - run[0];
-                run[2] = 2;
-            }
-            Some(run) if run[0] + run[1] * run[2] == v => run[2] += 1,
-            _ => runs.push([v, 0, 1]),
-        }
-    }
-    runs
-}
-
-/// Expands runs `[first, step, count]`, refusing malformed ones.
-fn from_runs(runs: &[[i64; 3]], max: u64) -> Result<Vec<i64>, TimelineError> {
-    let mut total = 0u64;
-    for (index, &[_, step, count]) in runs.iter().enumerate() {
-        let bad = |problem| TimelineError::BadRun {
-            index: index as u32,
-            problem,
-        };
-        if count < 1 {
-            return Err(bad("has a count below 1"));
-        }
-        if count > 1 && step < 1 {
-            return Err(bad("has a step below 1"));
-        }
-        total = total.saturating_add(count as u64);
-        if total > max {
-            return Err(TimelineError::TooManyFrames { count: total, max });
-        }
-    }
-    let mut values = Vec::with_capacity(total as usize);
-    for (index, &[first, step, count]) in runs.iter().enumerate() {
-        let last = step
-            .checked_mul(count - 1)
-            .and_then(|s| s.checked_add(first));
-        if last.is_none() {
-            return Err(TimelineError::BadRun {
-                index: index as u32,
-                problem: "overflows",
-            });
-        }
-        values.extend((0..count).map(|i| first + step * i));
-    }
-    Ok(values)
-}
-
-/// The serialized form: `{"timeBase": "1/15360", "pts": [[0, 512, 90]],
-/// "end": 46080, "keyframes": [[0, 30, 3]]}`.
-#[derive(Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct TimelineDef {
-    time_base: TimeBase,
-    pts: Vec<[i64; 3]>,
-    end: i64,
-    #[serde(default)]
-    keyframes: Vec<[i64; 3]>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    decode_from: Vec<[u64; 2]>,
-}
-
-impl Serialize for Timeline {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let Frames::Listed { pts, end } = &self.frames else {
-            return Err(serde::ser::Error::custom(
-                "an assumed timeline is not serialized (give its rate instead)",
-            ));
-        };
-        TimelineDef {
-            time_base: self.time_base,
-            pts: to_runs(pts.iter().copied()),
-            end: *end,
-            keyframes: to_runs(self.keyframes.iter().map(|&k| k as i64)),
-            decode_from: self.decode_from.iter().map(|(&f, &k)| [f, k]).collect(),
-        }
-        .serialize(serializer)
-    }
-}
-
-impl<'de> Deserialize<'de> for Timeline {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        use serde::de::Error;
-        let def = TimelineDef::deserialize(crate::composition::ObjectsOnly(deserializer))?;
-        let pts = from_runs(&def.pts, MAX_TIMELINE_FRAMES).map_err(D::Error::custom)?;
-        let keyframes = from_runs(&def.keyframes, MAX_TIMELINE_FRAMES).map_err(D::Error::custom)?;
-        if keyframes.iter().any(|&k| k < 0) {
-            return Err(D::Error::custom("keyframe indices must not be negative"));
-        }
-        let keyframes = keyframes.into_iter().map(|k| k as u64).collect();
-        let decode_from = def.decode_from.iter().map(|&[f, k]| (f, k)).collect();
-        Timeline::new(def.time_base, pts, def.end, keyframes)
-            .and_then(|t| t.with_decode_from(decode_from))
-            .map_err(D::Error::custom)
-    }
 }
 
 #[cfg(test)]

@@ -9,6 +9,7 @@ use crate::composition::{
 };
 use crate::error::{ElementError, Field, PlanError, Problem};
 use crate::request::SourceFacts;
+use crate::str_map::StrMap;
 use crate::time::{seconds_to_us, Fps, PlaybackRate, MAX_FPS};
 
 /// The most bytes an id may have.
@@ -101,7 +102,7 @@ fn validate_with(
     }
     let mut errors = Vec::new();
     let mut elements = Vec::with_capacity(count);
-    let mut first_with_id: BTreeMap<&str, u32> = BTreeMap::new();
+    let mut first_with_id: StrMap<u32> = StrMap::with_capacity(count);
     for (index, input) in composition.elements.iter().enumerate() {
         let index = index as u32;
         let mut fail = |field, problem| {
@@ -114,7 +115,7 @@ fn validate_with(
         };
         if let Err(problem) = check_id(&input.id) {
             fail(Field::Id, problem);
-        } else if let Some(&first) = first_with_id.get(input.id.as_str()) {
+        } else if let Some(first) = first_with_id.get(&input.id) {
             fail(Field::Id, Problem::DuplicateId { first });
         } else {
             first_with_id.insert(&input.id, index);
