@@ -132,13 +132,7 @@ impl ContentDigests {
             stamp: stamp.clone(),
             blake3: digest.to_string(),
         };
-        if let (Some(dir), Ok(json)) = (path.parent(), serde_json::to_vec(&stored)) {
-            let _ = std::fs::create_dir_all(dir);
-            let tmp = path.with_extension(format!("tmp.{}", std::process::id()));
-            if std::fs::write(&tmp, json).is_ok() {
-                let _ = std::fs::rename(&tmp, &path);
-            }
-        }
+        crate::remember::remember_json(&path, &stored);
     }
 }
 

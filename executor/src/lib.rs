@@ -31,6 +31,7 @@ pub mod plan;
 pub mod prepare;
 pub mod probe;
 pub mod process;
+mod remember;
 pub mod report;
 pub mod run;
 pub mod shard;

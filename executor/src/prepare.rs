@@ -421,17 +421,7 @@ async fn share_probe(context: &SourceContext, identity: &SourceIdentity, probe: 
 }
 
 /// Keeps a probe in the store. Best effort: a failed write only costs a
-/// probe next time. Written to a temporary name and renamed, so readers
-/// never see half a file.
+/// probe next time.
 fn remember_probe(path: &Path, probe: &Probe) {
-    if let Some(dir) = path.parent() {
-        let _ = std::fs::create_dir_all(dir);
-        let tmp = path.with_extension(format!("tmp.{}", std::process::id()));
-        if std::fs::write(&tmp, serde_json::to_vec(probe).unwrap_or_default()).is_ok() {
-            let _ = std::fs::rename(&tmp, path);
-        } else {
-            // A full disk: leave no empty or half-written file behind.
-            let _ = std::fs::remove_file(&tmp);
-        }
-    }
+    crate::remember::remember_json(path, probe);
 }

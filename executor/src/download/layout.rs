@@ -55,12 +55,7 @@ pub(super) fn read_record(path: &Path, url: &str, dir: &Path) -> Option<UrlRecor
 
 /// Best effort: without it, the next run downloads again.
 pub(super) fn write_record(path: &Path, record: &UrlRecord) {
-    let tmp = path.with_extension(format!("tmp.{}", std::process::id()));
-    if let Ok(json) = serde_json::to_vec_pretty(record) {
-        if fs::write(&tmp, json).is_ok() {
-            let _ = fs::rename(&tmp, path);
-        }
-    }
+    crate::remember::remember_json(path, record);
 }
 
 /// A download in progress; removed on drop unless published.

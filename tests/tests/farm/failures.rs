@@ -220,10 +220,10 @@ fn a_failing_unit_fails_once() {
     let mut env = store_env(d, SECRET_KEY);
     env.push(("FRAMEX_FFMPEG", "/bin/false".into()));
     let flags = ["--shard", "1/2", "--shard-wait", "1", "--lease", "1"];
-    let t = Instant::now();
     let failed = run(d, "out", "cache", &server.endpoint, &flags, &env);
     assert_eq!(failed.code, 1, "{}\n{}", failed.report, failed.stderr);
     assert_eq!(failed.element("talk")["errorKind"], "ffmpeg_failed");
+    // Made at most twice (once, and once more by its retry), not once per
+    // wait for the other shard.
     assert!(failed.metric("ffmpegRuns") <= 2, "{}", failed.report);
-    assert!(t.elapsed() < Duration::from_secs(120));
 }
