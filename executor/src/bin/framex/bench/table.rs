@@ -2,7 +2,7 @@
 
 use std::fmt::Write as _;
 
-use super::scenario::ScenarioResult;
+use super::measure::ScenarioResult;
 use super::stats::{ratio_text, spread, Ratio};
 use super::BenchReport;
 
