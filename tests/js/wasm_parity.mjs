@@ -1,6 +1,6 @@
 // Runs request files through the wasm build of framex (the `--target nodejs`
 // package), both ways JavaScript can call it, and prints one JSON line per
-// file for tests/tests/wasm_parity.rs to compare with the native planner:
+// file for tests/tests/wasm_parity/ to compare with the native planner:
 //
 //   {"file": ..., "json": RESULT, "object": RESULT, "elements": [RESULT, ...]}
 //   RESULT = {"ok": "<result as JSON text>"}

@@ -8,47 +8,25 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use crate::{framex_command, make_clip};
+use crate::{framex_command, h264_clip};
 
 /// 4 s of 320×180 testsrc2 at 30 fps, H.264, a keyframe every second.
 pub fn clip_a() -> PathBuf {
-    make_clip(
+    h264_clip(
         "faults-a-320x180-30.mp4",
-        &[
-            "-f",
-            "lavfi",
-            "-i",
-            "testsrc2=size=320x180:rate=30",
-            "-t",
-            "4",
-            "-pix_fmt",
-            "yuv420p",
-            "-c:v",
-            "libx264",
-            "-g",
-            "30",
-        ],
+        "testsrc2=size=320x180:rate=30",
+        "4",
+        &["-g", "30"],
     )
 }
 
 /// 3 s of 320×180 testsrc at 25 fps, H.264, a keyframe every second.
 pub fn clip_b() -> PathBuf {
-    make_clip(
+    h264_clip(
         "faults-b-320x180-25.mp4",
-        &[
-            "-f",
-            "lavfi",
-            "-i",
-            "testsrc=size=320x180:rate=25",
-            "-t",
-            "3",
-            "-pix_fmt",
-            "yuv420p",
-            "-c:v",
-            "libx264",
-            "-g",
-            "25",
-        ],
+        "testsrc=size=320x180:rate=25",
+        "3",
+        &["-g", "25"],
     )
 }
 

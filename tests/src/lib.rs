@@ -97,126 +97,6 @@ pub fn framex_plan_json(args: &[&str], file: &Path) -> serde_json::Value {
     serde_json::from_slice(&output.stdout).expect("framex plan --json prints JSON")
 }
 
-/// A directory for test media made with lavfi, kept between runs under the
-/// target directory so clips are made once.
-pub fn media_dir() -> PathBuf {
-    let dir = target_dir().join("framex-test-media");
-    std::fs::create_dir_all(&dir).expect("media dir");
-    dir
-}
-
-/// Makes (once) a clip named `name` in [`media_dir`] with ffmpeg and the given
-/// arguments (inputs, filters and encoder options; the output path is
-/// appended). Written to a temporary name and renamed, so concurrent tests
-/// never see half a clip.
-pub fn make_clip(name: &str, args: &[&str]) -> PathBuf {
-    let path = media_dir().join(name);
-    if path.is_file() {
-        return path;
-    }
-    // Unique per call: tests of one process (one pid) may make the same clip
-    // at once, and must not write into one file.
-    static CALLS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-    let call = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let tmp = media_dir().join(format!("partial-{}-{call}-{name}", std::process::id()));
-    let output = Command::new("ffmpeg")
-        .args(["-nostdin", "-v", "error", "-y"])
-        .args(args)
-        .arg(&tmp)
-        .output()
-        .expect("ffmpeg runs (install it with scripts/test.sh)");
-    assert!(
-        output.status.success(),
-        "making {name} failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    std::fs::rename(&tmp, &path).expect("publish clip");
-    path
-}
-
-/// 3 s of 320×240 testsrc2 at 30 fps, H.264 (CFR).
-pub fn cfr_clip() -> PathBuf {
-    make_clip(
-        "cfr30.mp4",
-        &[
-            "-f",
-            "lavfi",
-            "-i",
-            "testsrc2=size=320x240:rate=30",
-            "-t",
-            "3",
-            "-pix_fmt",
-            "yuv420p",
-            "-c:v",
-            "libx264",
-            "-g",
-            "30",
-        ],
-    )
-}
-
-/// 3 s at a nominal 30 fps with frames 20–40 dropped and later frames
-/// jittered: a variable frame rate, H.264.
-pub fn vfr_clip() -> PathBuf {
-    make_clip(
-        "vfr.mp4",
-        &[
-            "-f",
-            "lavfi",
-            "-i",
-            "testsrc2=size=320x240:rate=30",
-            "-t",
-            "3",
-            "-vf",
-            "select='not(between(n,20,40))',setpts='PTS+if(gt(N,10),0.01/TB,0)'",
-            "-fps_mode",
-            "vfr",
-            "-pix_fmt",
-            "yuv420p",
-            "-c:v",
-            "libx264",
-        ],
-    )
-}
-
-/// 2 s of half-transparent 160×120 video, VP9 with alpha in WebM.
-pub fn alpha_clip() -> PathBuf {
-    make_clip(
-        "alpha.webm",
-        &[
-            "-f",
-            "lavfi",
-            "-i",
-            "testsrc2=size=160x120:rate=30,format=yuva420p,colorchannelmixer=aa=0.5",
-            "-t",
-            "2",
-            "-c:v",
-            "libvpx-vp9",
-            "-pix_fmt",
-            "yuva420p",
-        ],
-    )
-}
-
-/// 3 s at 30000/1001 fps (29.97), H.264.
-pub fn ntsc_clip() -> PathBuf {
-    make_clip(
-        "ntsc.mp4",
-        &[
-            "-f",
-            "lavfi",
-            "-i",
-            "testsrc2=size=320x240:rate=30000/1001",
-            "-t",
-            "3",
-            "-pix_fmt",
-            "yuv420p",
-            "-c:v",
-            "libx264",
-        ],
-    )
-}
-
 /// One `framex extract --json` run: exit code, report (`null` when none was
 /// printed) and stderr.
 #[derive(Debug)]
@@ -230,6 +110,15 @@ pub struct ExtractRun {
 }
 
 impl ExtractRun {
+    /// What a finished `framex extract --json` process gave.
+    pub fn from_output(output: &std::process::Output) -> ExtractRun {
+        ExtractRun {
+            code: output.status.code().unwrap_or(-1),
+            report: serde_json::from_slice(&output.stdout).unwrap_or(serde_json::Value::Null),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        }
+    }
+
     /// The report entry of element `id`.
     pub fn element(&self, id: &str) -> &serde_json::Value {
         &self.report["elements"][id]
@@ -261,11 +150,7 @@ pub fn extract_json(
         .envs(env.iter().map(|(k, v)| (*k, *v)))
         .output()
         .expect("framex runs");
-    ExtractRun {
-        code: output.status.code().unwrap_or(-1),
-        report: serde_json::from_slice(&output.stdout).unwrap_or(serde_json::Value::Null),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
+    ExtractRun::from_output(&output)
 }
 
 /// The frames in an element's directory, `(file name, bytes)`, sorted.
@@ -352,6 +237,7 @@ pub fn error_text(message: &str, errors: Option<&serde_json::Value>) -> String {
 
 pub mod check;
 pub mod clips;
+pub use clips::{alpha_clip, cfr_clip, h264_clip, make_clip, media_dir, ntsc_clip, vfr_clip};
 pub mod fake_ffmpeg;
 pub mod faults;
 pub mod framenum;

@@ -13,7 +13,7 @@ use framex_tests::faults::{
     assert_frames, composition, describe, extract_ok, framex, metric, reference, IDS,
 };
 use framex_tests::store::{verify, Record, StoreDir};
-use framex_tests::{element, make_clip, write_composition};
+use framex_tests::{element, h264_clip, write_composition};
 
 /// What a tamper damages.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -278,22 +278,11 @@ fn a_tampered_store_is_reported_by_verify_and_the_frame_made_again_not_served() 
 /// 2 s of one flat colour: every frame decodes to the same pixels, so every
 /// frame of a recipe is one blob.
 fn still_clip() -> std::path::PathBuf {
-    make_clip(
+    h264_clip(
         "faults-still-64x48-30.mp4",
-        &[
-            "-f",
-            "lavfi",
-            "-i",
-            "color=c=0x336699:size=64x48:rate=30",
-            "-t",
-            "2",
-            "-pix_fmt",
-            "yuv420p",
-            "-c:v",
-            "libx264",
-            "-g",
-            "30",
-        ],
+        "color=c=0x336699:size=64x48:rate=30",
+        "2",
+        &["-g", "30"],
     )
 }
 

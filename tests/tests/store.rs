@@ -5,14 +5,14 @@
 //! dead processes leave behind is swept. Real ffmpeg on clips made here.
 
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
+use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
 use framex_tests::check::{
     assert_same_bytes, assert_verifies, blobs, cache_stats, composition, el, frames, inodes, with,
     Extract,
 };
-use framex_tests::{cfr_clip, make_clip, ntsc_clip, vfr_clip};
+use framex_tests::{cfr_clip, h264_clip, ntsc_clip, vfr_clip};
 use serde_json::json;
 
 /// A second run with the same store starts no ffmpeg (nor ffprobe) and
@@ -85,24 +85,11 @@ fn a_warm_run_makes_nothing_and_links_the_same_files() {
 /// 4 s of 640×360 at 30 fps (120 frames): long enough to kill a run in
 /// the middle.
 fn big_clip() -> PathBuf {
-    make_clip(
+    h264_clip(
         "big360.mp4",
-        &[
-            "-f",
-            "lavfi",
-            "-i",
-            "testsrc2=size=640x360:rate=30",
-            "-t",
-            "4",
-            "-pix_fmt",
-            "yuv420p",
-            "-c:v",
-            "libx264",
-            "-preset",
-            "ultrafast",
-            "-g",
-            "30",
-        ],
+        "testsrc2=size=640x360:rate=30",
+        "4",
+        &["-preset", "ultrafast", "-g", "30"],
     )
 }
 
@@ -138,22 +125,13 @@ fn a_run_killed_mid_extraction_is_completed_by_a_rerun() {
         &[el("big", &clip, 0.0, 4.0), el("big-copy", &clip, 0.0, 4.0)],
     );
 
-    let mut child = Extract::new(&c, &out, Some(&cache))
-        .with_args(&["--encoders", "1"])
-        .command()
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(120);
-    while blobs(&cache).len() < 10 {
-        assert!(
-            child.try_wait().unwrap().is_none(),
-            "framex finished before it could be killed"
-        );
-        assert!(Instant::now() < deadline, "no frames stored");
-        std::thread::sleep(Duration::from_millis(10));
-    }
+    let mut child = start_until_blobs(
+        &Extract::new(&c, &out, Some(&cache)),
+        |_| cache.clone(),
+        10,
+        Duration::from_secs(120),
+        "no frames stored",
+    );
     let needle = clip.to_str().unwrap();
     assert!(
         !processes_mentioning(needle).is_empty(),
@@ -250,29 +228,51 @@ fn a_killed_run_without_a_store_leaves_nothing_for_long() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("out");
     let c = composition(tmp.path(), "c.json", &[el("e", &big_clip(), 0.0, 4.0)]);
-    let mut child = Extract::new(&c, &out, None)
-        .with_args(&["--encoders", "1"])
-        .command()
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let scratch = out.join(format!(".framex-tmp.{}", child.id()));
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while blobs(&scratch).len() < 5 {
-        assert!(
-            child.try_wait().unwrap().is_none(),
-            "framex finished before it could be killed"
-        );
-        assert!(Instant::now() < deadline, "no frames made");
-        std::thread::sleep(Duration::from_millis(10));
-    }
+    let scratch_of = |child: &Child| out.join(format!(".framex-tmp.{}", child.id()));
+    let mut child = start_until_blobs(
+        &Extract::new(&c, &out, None),
+        scratch_of,
+        5,
+        Duration::from_secs(60),
+        "no frames made",
+    );
+    let scratch = scratch_of(&child);
     child.kill().unwrap(); // SIGKILL
     child.wait().unwrap();
     assert!(scratch.exists());
     let run = Extract::new(&c, &out, None).ok();
     run.assert_ok(&out, "e", 120, "png");
     assert_eq!(dir_names(&out), ["e", "framex-report.json"]);
+}
+
+/// Starts `extract` with one encoder and its output discarded, and waits
+/// until the directory `dir` names for the child holds `count` blobs;
+/// panics with `what` after `timeout`, or when framex finishes first.
+fn start_until_blobs(
+    extract: &Extract,
+    dir: impl Fn(&Child) -> PathBuf,
+    count: usize,
+    timeout: Duration,
+    what: &str,
+) -> Child {
+    let mut child = extract
+        .clone()
+        .with_args(&["--encoders", "1"])
+        .command()
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + timeout;
+    while blobs(&dir(&child)).len() < count {
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "framex finished before it could be killed"
+        );
+        assert!(Instant::now() < deadline, "{what}");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    child
 }
 
 fn dir_names(dir: &Path) -> Vec<String> {

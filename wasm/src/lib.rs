@@ -46,7 +46,7 @@ use crate::convert::{from_js, plan_error, to_js};
 // The TypeScript types of every input and output, published in the
 // package's `.d.ts` next to the functions that use them. Checked against
 // what the Rust code really reads and writes by `tsc` in
-// tests/tests/wasm_parity.rs (every request and plan of the corpus).
+// tests/tests/wasm_parity/ (every request and plan of the corpus).
 #[wasm_bindgen(typescript_custom_section)]
 const TYPES: &str = include_str!("types.d.ts");
 

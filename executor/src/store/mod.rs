@@ -10,7 +10,7 @@
 //! downloads/                              remote sources
 //! ```
 //! Identical frames share one blob. Blobs are written to `tmp/`, synced
-//! (a batch at once, with one `syncfs`) and renamed into place; only then
+//! (a batch at once, its files synced concurrently) and renamed into place; only then
 //! are their index records appended (and synced)
 //! under an exclusive lock of the index file. Each record carries its own
 //! checksum: a torn or garbled record is ignored, never trusted. A record

@@ -162,7 +162,7 @@ pub struct BenchArgs {
     #[arg(long, default_value_t = 3)]
     pub repeat: usize,
     /// Only these scenarios or sections (single, dup3, overlap, mixed, vfr,
-    /// upsample, small, real, rss, plan); repeatable. Default: all.
+    /// upsample, small, real, hour, rss, plan); repeatable. Default: all.
     #[arg(long = "scenario", value_name = "NAME")]
     pub scenarios: Vec<String>,
     /// Working directory: media (kept between runs), stores, outputs.

@@ -7,6 +7,7 @@
 
 mod baseline;
 mod check;
+mod hour;
 mod images;
 mod measure;
 mod media;
@@ -35,8 +36,8 @@ use scenario::{scenarios, Context, RealClip};
 use stats::Figure;
 
 /// What `--scenario` can name.
-const NAMES: [&str; 10] = [
-    "single", "dup3", "overlap", "mixed", "vfr", "upsample", "small", "real", "plan", "rss",
+const NAMES: [&str; 11] = [
+    "single", "dup3", "overlap", "mixed", "vfr", "upsample", "small", "real", "hour", "plan", "rss",
 ];
 
 /// Everything one `framex bench` measured.
@@ -156,7 +157,12 @@ pub fn bench(args: &BenchArgs, tools: &Tools) -> Result<ExitCode, String> {
         repeat: report.repeat,
         jobs: report.jobs,
     };
-    for scenario in scenarios(&media, real.as_ref()) {
+    let hour = if wanted(hour::NAME) {
+        Some(hour::scenario(&hour::hour_clip(&ffmpeg, &dir)?))
+    } else {
+        None
+    };
+    for scenario in scenarios(&media, real.as_ref()).into_iter().chain(hour) {
         if !wanted(scenario.name) {
             continue;
         }

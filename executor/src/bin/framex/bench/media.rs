@@ -98,7 +98,7 @@ pub fn real_footage(explicit: Option<&Path>) -> Result<PathBuf, String> {
 
 /// Makes `path` with ffmpeg unless it exists: `args` adds the input and
 /// encoding options; the file appears complete or not at all.
-fn make(ffmpeg: &Path, path: &Path, args: impl FnOnce(&mut Command)) -> Result<(), String> {
+pub fn make(ffmpeg: &Path, path: &Path, args: impl FnOnce(&mut Command)) -> Result<(), String> {
     if path.is_file() {
         return Ok(());
     }
