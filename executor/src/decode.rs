@@ -15,7 +15,7 @@ use std::sync::mpsc;
 
 use framex_core::{decode_args, Arg, RawFormat, Recipe};
 
-use crate::encode::RawFrame;
+use crate::encode::{FramePool, RawFrame};
 use crate::probe::Probe;
 use crate::process::{Limits, Process, ToolError};
 
@@ -53,9 +53,11 @@ fn parse_showinfo(line: &str) -> Option<FrameInfo> {
     })
 }
 
-/// Decodes `segment` of `src` in `recipe`, handing each planned frame to
-/// `deliver` in order; `deliver` returns `false` to stop early (the run is
-/// cancelled). Returns how many frames were delivered.
+/// Decodes `segment` of `src` in `recipe`, handing each planned frame (in
+/// a buffer from `buffers`) to `deliver` in order; `deliver` returns
+/// `false` to stop early (the run is cancelled). Returns how many frames
+/// were delivered.
+#[allow(clippy::too_many_arguments)]
 pub fn decode(
     ffmpeg: &Path,
     src: &Path,
@@ -63,6 +65,7 @@ pub fn decode(
     recipe: Recipe,
     segment: &Segment,
     limits: &Limits,
+    buffers: &FramePool,
     mut deliver: impl FnMut(RawFrame) -> bool,
 ) -> Result<u64, DecodeError> {
     if segment.want.is_empty() {
@@ -138,7 +141,7 @@ pub fn decode(
             let len = u64::from(info.width) * u64::from(info.height) * bytes_per_pixel;
             let keep = pts == want;
             let mut buffer = if keep {
-                Vec::new()
+                buffers.take()
             } else {
                 std::mem::take(&mut scratch)
             };

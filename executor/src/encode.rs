@@ -1,6 +1,8 @@
 //! Encoding raw frames into image files: framex encodes, on every core, with
 //! the recipe's settings (`framex_core::ENCODE`).
 
+use std::sync::Mutex;
+
 use framex_core::{ImageFormat, RawFormat, Recipe, ENCODE};
 
 /// One decoded frame: its presentation time (relative ticks) and pixels.
@@ -16,8 +18,53 @@ pub struct RawFrame {
     pub data: Vec<u8>,
 }
 
+/// Raw-frame buffers handed back by the encoders for the decoders to fill
+/// again: a 1080p rgb24 frame is 6 MB, not worth allocating and zeroing per
+/// frame. Keeps at most as many as can be in flight at once.
+#[derive(Debug)]
+pub struct FramePool {
+    free: Mutex<Vec<Vec<u8>>>,
+    keep: usize,
+}
+
+impl FramePool {
+    /// A pool that keeps at most `keep` free buffers.
+    pub fn new(keep: usize) -> Self {
+        Self {
+            free: Mutex::new(Vec::with_capacity(keep)),
+            keep,
+        }
+    }
+
+    /// A free buffer (its contents are stale), or a new, empty one.
+    pub fn take(&self) -> Vec<u8> {
+        self.free
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .pop()
+            .unwrap_or_default()
+    }
+
+    /// Hands a buffer back (dropped when the pool is full).
+    pub fn give(&self, buffer: Vec<u8>) {
+        let mut free = self.free.lock().unwrap_or_else(|e| e.into_inner());
+        if free.len() < self.keep {
+            free.push(buffer);
+        }
+    }
+}
+
 /// Encodes a frame in `recipe`'s format.
 pub fn encode(frame: &RawFrame, recipe: Recipe) -> Result<Vec<u8>, String> {
+    let mut out = Vec::new();
+    encode_into(frame, recipe, &mut out)?;
+    Ok(out)
+}
+
+/// Encodes a frame in `recipe`'s format into `out` (cleared first), so one
+/// output buffer serves frame after frame.
+pub fn encode_into(frame: &RawFrame, recipe: Recipe, out: &mut Vec<u8>) -> Result<(), String> {
+    out.clear();
     let raw = RawFormat::of(recipe);
     let expected =
         u64::from(frame.width) * u64::from(frame.height) * u64::from(raw.bytes_per_pixel());
@@ -30,10 +77,10 @@ pub fn encode(frame: &RawFrame, recipe: Recipe) -> Result<Vec<u8>, String> {
             frame.data.len()
         ));
     }
-    let mut out = Vec::with_capacity(frame.data.len() / 4);
+    out.reserve(frame.data.len() / 4);
     match recipe.format {
         ImageFormat::Png => {
-            let mut encoder = png::Encoder::new(&mut out, frame.width, frame.height);
+            let mut encoder = png::Encoder::new(&mut *out, frame.width, frame.height);
             encoder.set_color(if raw.channels() == 4 {
                 png::ColorType::Rgba
             } else {
@@ -60,14 +107,14 @@ pub fn encode(frame: &RawFrame, recipe: Recipe) -> Result<Vec<u8>, String> {
             let width = u16::try_from(frame.width).map_err(|_| "too wide for JPEG".to_string())?;
             let height =
                 u16::try_from(frame.height).map_err(|_| "too tall for JPEG".to_string())?;
-            let mut encoder = jpeg_encoder::Encoder::new(&mut out, ENCODE.jpeg_quality);
+            let mut encoder = jpeg_encoder::Encoder::new(&mut *out, ENCODE.jpeg_quality);
             encoder.set_sampling_factor(jpeg_encoder::SamplingFactor::F_2_2);
             encoder
                 .encode(&frame.data, width, height, jpeg_encoder::ColorType::Rgb)
                 .map_err(|e| e.to_string())?;
         }
     }
-    Ok(out)
+    Ok(())
 }
 
 #[cfg(test)]

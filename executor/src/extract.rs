@@ -4,7 +4,9 @@
 //! Decoders (one ffmpeg process each, at most `decoders` at once) feed a
 //! bounded queue of raw frames; `encoders` threads encode them, name them by
 //! their digest and store them. Memory is bounded by the queue, never by
-//! the number of frames. A long run is split at keyframes into segments
+//! the number of frames: the encoders hand the raw-frame buffers back to
+//! the decoders, and only a batch of records per segment waits to be
+//! published. A long run is split at keyframes into segments
 //! decoded in parallel when there are fewer runs than decoders. A segment
 //! that fails transiently is retried once, for the frames it had not yet
 //! delivered. Each segment's index records are appended as soon as all its
@@ -18,7 +20,7 @@ use std::sync::Arc;
 use framex_core::{Recipe, Timeline};
 
 use crate::decode::{decode, DecodeError, Segment};
-use crate::encode::{encode, RawFrame};
+use crate::encode::{encode_into, FramePool, RawFrame};
 use crate::error::ExtractError;
 use crate::probe::Probe;
 use crate::process::Limits;
@@ -75,6 +77,10 @@ pub struct Extracted {
 
 /// Frames published at once: one filesystem sync for each batch.
 const PUBLISH_BATCH: usize = 24;
+
+/// News from the decoders and encoders waiting for the publisher (which
+/// syncs): more make the encoders wait rather than pile up.
+const EVENTS_WAITING: usize = 4 * PUBLISH_BATCH;
 
 /// How many keyframes further back a segment is tried when its decoder
 /// drops a planned frame.
@@ -174,48 +180,52 @@ pub fn extract(
     let processes = AtomicU64::new(0);
     let retries = AtomicU64::new(0);
     let encoders = options.encoders.max(1);
-    let (job_tx, job_rx) = crossbeam_channel::bounded::<Job>(encoders * 2);
-    let (event_tx, event_rx) = crossbeam_channel::unbounded::<Event>();
+    let decoders = options.decoders.max(1).min(parts.len().max(1));
+    let queued = encoders * 2;
+    let (job_tx, job_rx) = crossbeam_channel::bounded::<Job>(queued);
+    // Raw frames in flight: queued, being encoded, being decoded into.
+    let buffers = FramePool::new(queued + encoders + decoders);
+    let (event_tx, event_rx) = crossbeam_channel::bounded::<Event>(EVENTS_WAITING);
     let (part_tx, part_rx) = crossbeam_channel::unbounded::<usize>();
     for p in 0..parts.len() {
         let _ = part_tx.send(p);
     }
     drop(part_tx);
-    // Per part: frames delivered (once decoded), stored so far, records.
+    // Per part: frames delivered (once decoded), stored and not yet
+    // published (at most a batch), made.
     let mut delivered: Vec<Option<u64>> = vec![None; parts.len()];
     let mut stored: Vec<Vec<(i64, PendingBlob)>> = (0..parts.len()).map(|_| Vec::new()).collect();
-    let mut published: Vec<Vec<(i64, BlobRef)>> = vec![Vec::new(); parts.len()];
     let mut made = vec![0u64; parts.len()];
     let mut failed: Vec<Option<ExtractError>> = vec![None; parts.len()];
     let mut appended = vec![false; parts.len()];
     std::thread::scope(|scope| {
         for _ in 0..encoders {
             let (job_rx, event_tx) = (job_rx.clone(), event_tx.clone());
-            let parts = &parts;
+            let (parts, buffers) = (&parts, &buffers);
             scope.spawn(move || {
+                let mut bytes = Vec::new();
                 for job in job_rx.iter() {
                     let run = &runs[parts[job.part].run];
-                    let result = encode(&job.frame, run.recipe)
+                    let result = encode_into(&job.frame, run.recipe, &mut bytes)
                         .map_err(ExtractError::bad_output)
-                        .and_then(|bytes| {
+                        .and_then(|()| {
                             store
                                 .write_blob(&bytes, run.recipe.format.extension())
                                 .map_err(|e| {
                                     ExtractError::io("storing a frame in", store.root(), &e)
                                 })
                         });
-                    let _ = event_tx.send(Event::Stored {
-                        part: job.part,
-                        pts: job.frame.pts,
-                        result,
-                    });
+                    let (part, pts) = (job.part, job.frame.pts);
+                    buffers.give(job.frame.data);
+                    let _ = event_tx.send(Event::Stored { part, pts, result });
                 }
             });
         }
         drop(job_rx);
-        for _ in 0..options.decoders.max(1).min(parts.len().max(1)) {
+        for _ in 0..decoders {
             let (part_rx, job_tx, event_tx) = (part_rx.clone(), job_tx.clone(), event_tx.clone());
             let (parts, ffmpeg, processes, retries) = (&parts, &ffmpeg, &processes, &retries);
+            let buffers = &buffers;
             scope.spawn(move || {
                 for p in part_rx.iter() {
                     let run = &runs[parts[p].run];
@@ -236,6 +246,7 @@ pub fn extract(
                             run.recipe,
                             &segment,
                             &options.limits,
+                            buffers,
                             |frame| {
                                 sent += 1;
                                 !options.limits.cancel.is_cancelled()
@@ -292,8 +303,7 @@ pub fn extract(
                                 if stored[part].len() >= PUBLISH_BATCH {
                                     let pending = std::mem::take(&mut stored[part]);
                                     let run = &runs[parts[part].run];
-                                    let records = publish(store, run, pending, &mut failed[part]);
-                                    published[part].extend(records);
+                                    publish(store, run, pending, &mut failed[part], &mut out.made);
                                 }
                             }
                         }
@@ -323,8 +333,8 @@ pub fn extract(
             if done && !appended[part] {
                 appended[part] = true;
                 let pending = std::mem::take(&mut stored[part]);
-                let records = publish(store, &runs[parts[part].run], pending, &mut failed[part]);
-                published[part].extend(records);
+                let run = &runs[parts[part].run];
+                publish(store, run, pending, &mut failed[part], &mut out.made);
             }
         }
     });
@@ -332,19 +342,15 @@ pub fn extract(
     for part in 0..parts.len() {
         if !appended[part] {
             let pending = std::mem::take(&mut stored[part]);
-            let records = publish(store, &runs[parts[part].run], pending, &mut failed[part]);
-            published[part].extend(records);
+            let run = &runs[parts[part].run];
+            publish(store, run, pending, &mut failed[part], &mut out.made);
         }
     }
     for run in runs {
         out.runs.insert(run.id.clone(), Ok(()));
     }
-    for (part, records) in published.into_iter().enumerate() {
+    for part in 0..parts.len() {
         let run = &runs[parts[part].run];
-        out.made
-            .entry(run.recipe_key.clone())
-            .or_default()
-            .extend(records);
         if let Some(err) = failed[part].take() {
             let slot = out.runs.get_mut(&run.id).expect("every run has a slot");
             if slot.is_ok() {
@@ -359,13 +365,14 @@ pub fn extract(
 
 /// Publishes a part's blobs (one sync, then renames) and appends their
 /// records to its recipe's index; a failure fails the part (its frames
-/// would not be found again). Returns the records published.
+/// would not be found again). The records published go to `made`.
 fn publish(
     store: &Store,
     run: &RunWork,
     pending: Vec<(i64, PendingBlob)>,
     failed: &mut Option<ExtractError>,
-) -> Vec<(i64, BlobRef)> {
+    made: &mut BTreeMap<String, BTreeMap<i64, BlobRef>>,
+) {
     let records: Vec<(i64, BlobRef)> = pending
         .iter()
         .map(|(pts, p)| (*pts, p.blob.clone()))
@@ -375,11 +382,13 @@ fn publish(
         .publish_blobs(blobs)
         .and_then(|()| store.append_index(&run.recipe_key, &records));
     match result {
-        Ok(()) => records,
+        Ok(()) => made
+            .entry(run.recipe_key.clone())
+            .or_default()
+            .extend(records),
         Err(e) => {
             let path = store.index_path(&run.recipe_key);
             failed.get_or_insert(ExtractError::io("publishing frames to", path, &e));
-            Vec::new()
         }
     }
 }

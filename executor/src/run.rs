@@ -274,6 +274,8 @@ pub async fn run(options: &RunOptions) -> Result<Report, RunError> {
     };
     metrics.cache_misses = totals.frames_to_make;
     metrics.decode_runs = totals.decode_runs;
+    // The records of the frames made (one per frame) are not needed by gc.
+    drop(extracted);
     drop(guard);
     if options.cache_dir.is_some() {
         if metrics.cache_misses > 0 {

@@ -1,14 +1,14 @@
 //! Store upkeep: usage, verification and least-recently-used eviction.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fs;
-use std::io;
+use std::io::{self, BufRead};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
 use serde::Serialize;
 
-use super::index::parse_index;
+use super::index::{parse_index, parse_line};
 use super::{BlobRef, Store};
 
 /// Store usage, for `framex cache stats`. Every file counts once.
@@ -67,12 +67,66 @@ struct IndexFile {
     path: PathBuf,
     used: SystemTime,
     bytes: u64,
-    blobs: BTreeSet<PathBuf>,
+    /// Its distinct blobs, sorted.
+    blobs: Vec<BlobKey>,
+}
+
+/// A blob as upkeep keys it, in 33 bytes rather than a path (a store holds
+/// a file per frame): its digest and whether it is a JPEG. Every blob an
+/// index names has one; a file under `blobs/` without one is named by no
+/// index.
+type BlobKey = ([u8; 32], bool);
+
+/// The key of a blob named `digest`.`ext`, if an index can name it.
+fn blob_key(digest: &str, ext: &str) -> Option<BlobKey> {
+    let jpg = match ext {
+        "png" => false,
+        "jpg" => true,
+        _ => return None,
+    };
+    let hex = |b: u8| match b {
+        b'0'..=b'9' => Some(b - b'0'),
+        b'a'..=b'f' => Some(b - b'a' + 10),
+        _ => None,
+    };
+    let digest = digest.as_bytes();
+    let mut bytes = [0u8; 32];
+    if digest.len() != 64 {
+        return None;
+    }
+    for (byte, pair) in bytes.iter_mut().zip(digest.chunks_exact(2)) {
+        *byte = hex(pair[0])? << 4 | hex(pair[1])?;
+    }
+    Some((bytes, jpg))
 }
 
 impl Store {
     fn blob_files(&self) -> Vec<(PathBuf, fs::Metadata)> {
         files_under(&self.versioned().join("blobs"))
+    }
+
+    /// The key of the blob file at `path`, if it is where an index's blob
+    /// would be (`blobs/<first two of digest>/<digest>.<ext>`).
+    fn file_key(&self, path: &Path) -> Option<BlobKey> {
+        let name = path.file_name()?.to_str()?;
+        let (digest, ext) = name.split_once('.')?;
+        let key = blob_key(digest, ext)?;
+        let blob = BlobRef {
+            digest: digest.to_string(),
+            size: 0,
+            ext: ext.to_string(),
+        };
+        (self.blob_path(&blob) == path).then_some(key)
+    }
+
+    /// Where the blob of `key` lives.
+    fn key_path(&self, (digest, jpg): &BlobKey) -> PathBuf {
+        let blob = BlobRef {
+            digest: digest.iter().map(|b| format!("{b:02x}")).collect(),
+            size: 0,
+            ext: if *jpg { "jpg" } else { "png" }.to_string(),
+        };
+        self.blob_path(&blob)
     }
 
     fn index_files(&self) -> Vec<IndexFile> {
@@ -84,12 +138,24 @@ impl Store {
                     .file_stem()
                     .map(|s| s.to_string_lossy().into_owned())
                     .unwrap_or_default();
-                let bytes = fs::read(&path).unwrap_or_default();
-                let blobs = parse_index(&bytes)
-                    .0
-                    .into_iter()
-                    .map(|(_, b)| self.blob_path(&b))
-                    .collect();
+                // Read line by line: an index has a line per frame.
+                let mut blobs = Vec::new();
+                if let Ok(file) = fs::File::open(&path) {
+                    let mut reader = io::BufReader::new(file);
+                    let mut line = Vec::new();
+                    while reader.read_until(b'\n', &mut line).is_ok_and(|n| n > 0) {
+                        let record = line
+                            .strip_suffix(b"\n")
+                            .and_then(|l| std::str::from_utf8(l).ok())
+                            .and_then(parse_line);
+                        if let Some((_, blob)) = record {
+                            blobs.extend(blob_key(&blob.digest, &blob.ext));
+                        }
+                        line.clear();
+                    }
+                }
+                blobs.sort_unstable();
+                blobs.dedup();
                 IndexFile {
                     key,
                     used: meta.modified().unwrap_or(SystemTime::UNIX_EPOCH),
@@ -229,19 +295,26 @@ impl Store {
         let now = SystemTime::now();
         let young = |t: SystemTime| now.duration_since(t).unwrap_or_default() < min_age;
         let indexes = self.index_files();
-        let mut users: BTreeMap<PathBuf, u32> = BTreeMap::new();
+        let mut users: HashMap<BlobKey, u32> = HashMap::new();
         for index in &indexes {
             for blob in &index.blobs {
-                *users.entry(blob.clone()).or_default() += 1;
+                *users.entry(*blob).or_default() += 1;
             }
         }
-        let blobs: BTreeMap<PathBuf, (u64, SystemTime)> = self
-            .blob_files()
-            .into_iter()
-            .map(|(p, m)| (p, (m.len(), m.modified().unwrap_or(SystemTime::UNIX_EPOCH))))
-            .collect();
+        // Blob files are walked, not listed (a store holds one per frame):
+        // their bytes are summed, and the ones no index names are kept.
+        let mut blob_bytes = 0u64;
+        let mut unnamed: Vec<(PathBuf, u64, SystemTime)> = Vec::new();
+        for_each_file_under(&self.versioned().join("blobs"), |path, meta| {
+            blob_bytes += meta.len();
+            let named = self.file_key(&path).is_some_and(|k| users.contains_key(&k));
+            if !named {
+                let modified = meta.modified().unwrap_or(SystemTime::UNIX_EPOCH);
+                unnamed.push((path, meta.len(), modified));
+            }
+        });
         let downloads = self.downloads();
-        let mut total: u64 = blobs.values().map(|b| b.0).sum::<u64>()
+        let mut total: u64 = blob_bytes
             + indexes.iter().map(|i| i.bytes).sum::<u64>()
             + downloads.iter().map(|(_, m)| m.len()).sum::<u64>();
         let mut report = GcReport {
@@ -250,8 +323,8 @@ impl Store {
         };
         // Blobs no index names (their record was lost, or their index was
         // evicted by a gc that died): not served, only taking room.
-        for (path, &(bytes, modified)) in &blobs {
-            if !users.contains_key(path) && !young(modified) && fs::remove_file(path).is_ok() {
+        for (path, bytes, modified) in unnamed {
+            if !young(modified) && fs::remove_file(&path).is_ok() {
                 total -= bytes.min(total);
                 report.blobs_removed += 1;
             }
@@ -287,8 +360,9 @@ impl Store {
                             *n
                         });
                         if left == Some(0) {
-                            if let Some(&(bytes, _)) = blobs.get(blob) {
-                                if fs::remove_file(blob).is_ok() {
+                            let path = self.key_path(blob);
+                            if let Ok(bytes) = fs::metadata(&path).map(|m| m.len()) {
+                                if fs::remove_file(&path).is_ok() {
                                     total -= bytes.min(total);
                                     report.blobs_removed += 1;
                                 }
@@ -309,11 +383,18 @@ impl Store {
     }
 }
 
-/// Every file under `dir`, two levels deep at most (`<xx>/<name>`).
+/// Every file under `dir`, two levels deep at most (`<xx>/<name>`), sorted.
 fn files_under(dir: &Path) -> Vec<(PathBuf, fs::Metadata)> {
     let mut out = Vec::new();
+    for_each_file_under(dir, |path, meta| out.push((path, meta)));
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    out
+}
+
+/// `f` of every file under `dir`, two levels deep at most, as found.
+fn for_each_file_under(dir: &Path, mut f: impl FnMut(PathBuf, fs::Metadata)) {
     let Ok(entries) = fs::read_dir(dir) else {
-        return out;
+        return;
     };
     for entry in entries.flatten() {
         let Ok(meta) = entry.metadata() else { continue };
@@ -322,17 +403,15 @@ fn files_under(dir: &Path) -> Vec<(PathBuf, fs::Metadata)> {
                 for e in inner.flatten() {
                     if let Ok(m) = e.metadata() {
                         if m.is_file() {
-                            out.push((e.path(), m));
+                            f(e.path(), m);
                         }
                     }
                 }
             }
         } else if meta.is_file() {
-            out.push((entry.path(), meta));
+            f(entry.path(), meta);
         }
     }
-    out.sort_by(|a, b| a.0.cmp(&b.0));
-    out
 }
 
 impl BlobRef {

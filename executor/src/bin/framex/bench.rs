@@ -5,11 +5,16 @@
 //! Then planning speed (natively, and in wasm when built) and framex's
 //! peak memory by frames of work.
 
+mod baseline;
 mod check;
 mod hour;
+mod images;
+mod measure;
 mod media;
 mod planning;
+mod reference;
 mod rss;
+mod rule;
 mod runner;
 mod scenario;
 mod stats;
@@ -23,10 +28,11 @@ use framex_executor::Tools;
 use serde::Serialize;
 
 use crate::args::BenchArgs;
+use measure::{run_scenario, ScenarioResult};
 use planning::PlanJsonTimes;
 use rss::RssPoint;
 use runner::Framex;
-use scenario::{run_scenario, scenarios, Context, RealClip, ScenarioResult};
+use scenario::{scenarios, Context, RealClip};
 use stats::Figure;
 
 /// What `--scenario` can name.

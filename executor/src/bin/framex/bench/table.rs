@@ -1,9 +1,10 @@
 //! The bench's results as text for people.
 
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use super::scenario::ScenarioResult;
-use super::stats::{ratio_text, spread, Ratio};
+use super::measure::ScenarioResult;
+use super::stats::{ratio_text, spread, Figure, Ratio};
 use super::BenchReport;
 
 /// A target of issue 13, and what was measured for it.
@@ -154,21 +155,11 @@ pub fn bench_table(report: &BenchReport) -> String {
         "CPU ffmpeg"
     );
     for s in &report.scenarios {
-        let phase = |name: &str| {
-            s.cold_phases_ms
-                .get(name)
-                .map_or("-".to_string(), |f| format!("{:.0}", f.median))
-        };
         let _ = writeln!(
             out,
-            "  {:<9} {:>7} {:>7} {:>7} {:>8} {:>7} {:>7}  {:>6} {:>8}   {:>10} {:>10} {:>10}",
+            "  {:<9} {}  {:>6} {:>8}   {:>10} {:>10} {:>10}",
             s.name,
-            phase("probe"),
-            phase("lookup"),
-            phase("plan"),
-            phase("extract"),
-            phase("fanout"),
-            phase("total"),
+            phase_columns(&s.cold_phases_ms),
             s.framex_ffmpeg_runs,
             format!("{:.0}", s.cold_ms.median),
             format!("{:.0}", s.cold_cpu_ms.median),
@@ -186,21 +177,11 @@ pub fn bench_table(report: &BenchReport) -> String {
         "scenario", "probe", "lookup", "plan", "extract", "fanout", "total", "process"
     );
     for s in &report.scenarios {
-        let phase = |name: &str| {
-            s.warm_phases_ms
-                .get(name)
-                .map_or("-".to_string(), |f| format!("{:.0}", f.median))
-        };
         let _ = writeln!(
             out,
-            "  {:<9} {:>7} {:>7} {:>7} {:>8} {:>7} {:>7}  {:>8}",
+            "  {:<9} {}  {:>8}",
             s.name,
-            phase("probe"),
-            phase("lookup"),
-            phase("plan"),
-            phase("extract"),
-            phase("fanout"),
-            phase("total"),
+            phase_columns(&s.warm_phases_ms),
             format!("{:.0}", s.warm_ms.median),
         );
     }
@@ -268,4 +249,23 @@ pub fn bench_table(report: &BenchReport) -> String {
         let _ = writeln!(out, "  peak RSS: skipped, {why}");
     }
     out
+}
+
+/// A run's phase medians (ms) as the phase tables' six columns: probe,
+/// lookup, plan, extract, fanout, total.
+fn phase_columns(phases: &BTreeMap<String, Figure>) -> String {
+    let phase = |name: &str| {
+        phases
+            .get(name)
+            .map_or("-".to_string(), |f| format!("{:.0}", f.median))
+    };
+    format!(
+        "{:>7} {:>7} {:>7} {:>8} {:>7} {:>7}",
+        phase("probe"),
+        phase("lookup"),
+        phase("plan"),
+        phase("extract"),
+        phase("fanout"),
+        phase("total"),
+    )
 }
