@@ -6,10 +6,8 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
+use super::sync::sync_files;
 use super::Store;
-
-/// The most threads syncing one batch's files at once.
-const SYNC_THREADS: usize = 32;
 
 /// A blob written but not yet published: its temporary file (none when the
 /// blob existed already).
@@ -91,11 +89,8 @@ impl Store {
     /// Syncs every pending blob's bytes to disk, then renames each blob into
     /// place. Only then may index records name them.
     ///
-    /// The files are synced at once, one thread each (up to
-    /// [`SYNC_THREADS`]): the filesystem commits concurrent syncs together,
-    /// so a batch costs about one sync, and only this run's files are
-    /// written out (a `syncfs` would also wait for every other program's
-    /// dirty data on the filesystem: hundreds of ms on a busy machine).
+    /// The files are synced at once (see `store/sync.rs`): a batch costs
+    /// about one sync, and only this run's files are written out.
     pub fn publish_blobs(&self, pending: Vec<PendingBlob>) -> io::Result<()> {
         let tmps: Vec<&PathBuf> = pending.iter().filter_map(|p| p.tmp.as_ref()).collect();
         if tmps.is_empty() {
@@ -143,34 +138,6 @@ impl Store {
     pub fn discard_blob(&self, blob: &BlobRef) {
         let _ = fs::remove_file(self.blob_path(blob));
     }
-}
-
-/// Syncs the data of `files` to disk, concurrently; the first error.
-fn sync_files(files: &[&PathBuf]) -> io::Result<()> {
-    let sync = |part: &[&PathBuf]| -> io::Result<()> {
-        for path in part {
-            fs::File::open(path)?.sync_data()?;
-        }
-        Ok(())
-    };
-    if files.len() == 1 {
-        return sync(files);
-    }
-    let chunk = files.len().div_ceil(SYNC_THREADS);
-    std::thread::scope(|scope| {
-        let workers: Vec<_> = files
-            .chunks(chunk)
-            .map(|part| scope.spawn(move || sync(part)))
-            .collect();
-        workers
-            .into_iter()
-            .map(|w| {
-                w.join()
-                    .unwrap_or_else(|_| Err(io::Error::other("a sync thread panicked")))
-            })
-            .collect::<io::Result<Vec<()>>>()
-            .map(|_| ())
-    })
 }
 
 #[cfg(test)]

@@ -23,6 +23,7 @@ mod blob;
 mod gc;
 mod index;
 pub mod remote;
+mod sync;
 
 use std::fs::{self, File, OpenOptions};
 use std::io;
