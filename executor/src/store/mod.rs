@@ -23,7 +23,6 @@ mod blob;
 mod gc;
 mod index;
 pub mod remote;
-mod sync;
 
 use std::fs::{self, File, OpenOptions};
 use std::io;
