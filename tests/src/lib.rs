@@ -78,21 +78,31 @@ pub fn framex_command() -> Command {
     command
 }
 
+/// Runs `command`, which must succeed, and returns its output; panics
+/// naming `what`, with the exit status and stderr, when it cannot run or
+/// fails.
+pub fn output_ok(command: &mut Command, what: &str) -> std::process::Output {
+    let output = command
+        .output()
+        .unwrap_or_else(|e| panic!("{what} cannot run: {e}"));
+    assert!(
+        output.status.success(),
+        "{what} failed ({}): {}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
+    output
+}
+
 /// Runs `framex --quiet plan --json <args…> <file>` and returns the plan it
 /// prints; panics with framex's stderr when it fails.
 pub fn framex_plan_json(args: &[&str], file: &Path) -> serde_json::Value {
-    let output = framex_command()
-        .args(["--quiet", "plan", "--json"])
-        .args(args)
-        .arg(file)
-        .output()
-        .expect("framex runs");
-    assert!(
-        output.status.success(),
-        "framex plan {args:?} {} failed ({}): {}",
-        file.display(),
-        output.status,
-        String::from_utf8_lossy(&output.stderr)
+    let output = output_ok(
+        framex_command()
+            .args(["--quiet", "plan", "--json"])
+            .args(args)
+            .arg(file),
+        &format!("framex plan {args:?} {}", file.display()),
     );
     serde_json::from_slice(&output.stdout).expect("framex plan --json prints JSON")
 }

@@ -10,7 +10,7 @@
 use std::path::Path;
 
 use framex_tests::faults::{
-    assert_frames, composition, describe, extract_ok, framex, metric, reference, IDS,
+    assert_frames, composition, describe, extract_ok, metric, reference, IDS,
 };
 use framex_tests::store::{verify, Record, StoreDir};
 use framex_tests::{element, h264_clip, write_composition};
@@ -157,14 +157,8 @@ const TAMPERS: [Tamper; 7] = [
 
 /// a-full's recipe key, from `framex plan --json`.
 fn recipe_of(composition: &Path, cache: &Path, id: &str) -> String {
-    let output = framex()
-        .args(["plan", "--json", "--cache-dir"])
-        .arg(cache)
-        .arg(composition)
-        .output()
-        .expect("framex runs");
-    assert_eq!(output.status.code(), Some(0), "plan: {}", describe(&output));
-    let plan: serde_json::Value = serde_json::from_slice(&output.stdout).expect("plan JSON");
+    let plan =
+        framex_tests::framex_plan_json(&["--cache-dir", cache.to_str().unwrap()], composition);
     plan["elements"]
         .as_array()
         .expect("elements")

@@ -28,16 +28,12 @@ pub fn make_clip(name: &str, args: &[&str]) -> PathBuf {
     static CALLS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     let call = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let tmp = media_dir().join(format!("partial-{}-{call}-{name}", std::process::id()));
-    let output = Command::new("ffmpeg")
-        .args(["-nostdin", "-v", "error", "-y"])
-        .args(args)
-        .arg(&tmp)
-        .output()
-        .expect("ffmpeg runs (install it with scripts/test.sh)");
-    assert!(
-        output.status.success(),
-        "making {name} failed: {}",
-        String::from_utf8_lossy(&output.stderr)
+    crate::output_ok(
+        Command::new("ffmpeg")
+            .args(["-nostdin", "-v", "error", "-y"])
+            .args(args)
+            .arg(&tmp),
+        &format!("making {name} with ffmpeg (install it with scripts/test.sh)"),
     );
     std::fs::rename(&tmp, &path).expect("publish clip");
     path

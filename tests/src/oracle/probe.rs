@@ -84,18 +84,13 @@ impl Packet {
 
 /// ffprobe's JSON of `entries` (`-show_entries`) of the first video stream.
 fn ffprobe_json(path: &Path, entries: &str) -> serde_json::Value {
-    let output = Command::new("ffprobe")
-        .args(["-v", "error", "-select_streams", "v:0", "-show_entries"])
-        .arg(entries)
-        .args(["-of", "json"])
-        .arg(path)
-        .output()
-        .expect("ffprobe runs");
-    assert!(
-        output.status.success(),
-        "ffprobe {} failed: {}",
-        path.display(),
-        String::from_utf8_lossy(&output.stderr)
+    let output = crate::output_ok(
+        Command::new("ffprobe")
+            .args(["-v", "error", "-select_streams", "v:0", "-show_entries"])
+            .arg(entries)
+            .args(["-of", "json"])
+            .arg(path),
+        &format!("ffprobe {}", path.display()),
     );
     serde_json::from_slice(&output.stdout).expect("ffprobe prints JSON")
 }

@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use framex_tests::wasm::node;
-use framex_tests::workspace_root;
+use framex_tests::{output_ok, workspace_root};
 use serde_json::Value;
 
 /// One line of the driver's output.
@@ -32,16 +32,12 @@ struct WasmResult {
 }
 
 fn run_driver(pkg: &Path, files: &[PathBuf]) -> Vec<WasmResult> {
-    let output = Command::new(node())
-        .arg(workspace_root().join("tests/js/wasm_parity.mjs"))
-        .arg(pkg)
-        .args(files)
-        .output()
-        .expect("node runs");
-    assert!(
-        output.status.success(),
-        "the node driver failed: {}",
-        String::from_utf8_lossy(&output.stderr)
+    let output = output_ok(
+        Command::new(node())
+            .arg(workspace_root().join("tests/js/wasm_parity.mjs"))
+            .arg(pkg)
+            .args(files),
+        "the node driver",
     );
     String::from_utf8(output.stdout)
         .expect("UTF-8")
