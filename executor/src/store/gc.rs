@@ -84,20 +84,12 @@ fn blob_key(digest: &str, ext: &str) -> Option<BlobKey> {
         "jpg" => true,
         _ => return None,
     };
-    let hex = |b: u8| match b {
-        b'0'..=b'9' => Some(b - b'0'),
-        b'a'..=b'f' => Some(b - b'a' + 10),
-        _ => None,
-    };
-    let digest = digest.as_bytes();
-    let mut bytes = [0u8; 32];
-    if digest.len() != 64 {
+    // Stored digests are lower-case hex; `from_hex` would take upper case too.
+    if digest.bytes().any(|b| b.is_ascii_uppercase()) {
         return None;
     }
-    for (byte, pair) in bytes.iter_mut().zip(digest.chunks_exact(2)) {
-        *byte = hex(pair[0])? << 4 | hex(pair[1])?;
-    }
-    Some((bytes, jpg))
+    let hash = blake3::Hash::from_hex(digest).ok()?;
+    Some((*hash.as_bytes(), jpg))
 }
 
 impl Store {
@@ -122,7 +114,7 @@ impl Store {
     /// Where the blob of `key` lives.
     fn key_path(&self, (digest, jpg): &BlobKey) -> PathBuf {
         let blob = BlobRef {
-            digest: digest.iter().map(|b| format!("{b:02x}")).collect(),
+            digest: blake3::Hash::from_bytes(*digest).to_hex().to_string(),
             size: 0,
             ext: if *jpg { "jpg" } else { "png" }.to_string(),
         };
