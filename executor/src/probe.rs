@@ -103,18 +103,16 @@ pub fn probe(ffprobe: &Path, path: &Path, limits: &Limits) -> Result<Probe, Prob
         ToolError::Failed { stderr_tail, .. } => invalid(stderr_tail),
         other => other.into(),
     })?;
-    parse_compact(&out).map_err(invalid)
+    parse(&out).map_err(invalid)
 }
 
-#[derive(Default, Deserialize)]
+#[derive(Default)]
 struct Raw {
-    #[serde(default)]
     streams: Vec<RawStream>,
-    #[serde(default)]
     packets: Vec<RawPacket>,
 }
 
-#[derive(Default, Deserialize)]
+#[derive(Default)]
 struct RawStream {
     codec_name: Option<String>,
     pix_fmt: Option<String>,
@@ -123,28 +121,18 @@ struct RawStream {
     sample_aspect_ratio: Option<String>,
     color_transfer: Option<String>,
     time_base: Option<String>,
-    #[serde(default)]
     tags: std::collections::BTreeMap<String, String>,
 }
 
-#[derive(Deserialize)]
 struct RawPacket {
     pts: Option<i64>,
     duration: Option<i64>,
-    #[serde(default)]
     flags: String,
-}
-
-/// Parses ffprobe's JSON (exposed for tests).
-pub fn parse(json: &[u8]) -> Result<Probe, String> {
-    let raw: Raw =
-        serde_json::from_slice(json).map_err(|e| format!("unreadable ffprobe output: {e}"))?;
-    from_raw(raw)
 }
 
 /// Parses ffprobe's `-of compact` output: a `stream|key=value|…` line and
 /// one `packet|…` line per packet; `N/A` is no value.
-pub fn parse_compact(text: &[u8]) -> Result<Probe, String> {
+pub fn parse(text: &[u8]) -> Result<Probe, String> {
     let text = std::str::from_utf8(text).map_err(|_| "unreadable ffprobe output: not UTF-8")?;
     let mut raw = Raw::default();
     for line in text.lines() {
@@ -345,15 +333,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn parses_ffprobe_json_in_presentation_order_without_discarded_packets() {
-        let json = br#"{"packets":[
-            {"pts":-512,"duration":512,"flags":"_D_"},
-            {"pts":0,"duration":512,"flags":"K__"},
-            {"pts":1024,"duration":512,"flags":"___"},
-            {"pts":512,"duration":512,"flags":"___"}],
-          "streams":[{"codec_name":"vp9","pix_fmt":"yuv420p","width":320,"height":240,
-            "sample_aspect_ratio":"1:1","time_base":"1/15360","tags":{"alpha_mode":"1"}}]}"#;
-        let p = parse(json).unwrap();
+    fn parses_ffprobe_output_in_presentation_order_without_discarded_packets() {
+        let out = b"packet|pts=-512|duration=512|flags=_D_\n\
+            packet|pts=0|duration=512|flags=K__\n\
+            packet|pts=1024|duration=N/A|flags=___\n\
+            packet|pts=512|duration=512|flags=___\n\
+            stream|codec_name=vp9|pix_fmt=yuv420p|width=320|height=240|sample_aspect_ratio=1:1|\
+            color_transfer=unknown|time_base=1/15360|tag:alpha_mode=1\n";
+        let p = parse(out).unwrap();
         assert!(p.alpha);
         assert_eq!(p.sar, None);
         assert_eq!(p.first_pts, 0);
@@ -366,52 +353,28 @@ mod tests {
 
     #[test]
     fn a_stream_starting_late_is_relative_to_its_first_frame() {
-        let json = br#"{"packets":[{"pts":903003,"duration":3003,"flags":"K_"},
-            {"pts":900000,"duration":3003,"flags":"K_"}],
-          "streams":[{"codec_name":"mpeg2video","pix_fmt":"yuv420p","sample_aspect_ratio":"16:15","time_base":"1/90000"}]}"#;
-        let p = parse(json).unwrap();
+        let out = b"packet|pts=903003|duration=3003|flags=K_\n\
+            packet|pts=900000|duration=3003|flags=K_\n\
+            stream|codec_name=mpeg2video|pix_fmt=yuv420p|sample_aspect_ratio=16:15|time_base=1/90000\n";
+        let p = parse(out).unwrap();
         assert_eq!(p.first_pts, 900_000);
         assert_eq!(p.timeline.pts(1), 3003);
         assert_eq!(p.sar, Some((16, 15)));
     }
 
     #[test]
-    fn compact_output_reads_as_json_does() {
-        let compact = b"packet|pts=-512|duration=512|flags=_D_\n\
-            packet|pts=0|duration=512|flags=K__\n\
-            packet|pts=1024|duration=N/A|flags=___\n\
-            packet|pts=512|duration=512|flags=___\n\
-            stream|codec_name=vp9|pix_fmt=yuv420p|width=320|height=240|sample_aspect_ratio=1:1|\
-            color_transfer=unknown|time_base=1/15360|tag:alpha_mode=1\n";
-        let json = br#"{"packets":[
-            {"pts":-512,"duration":512,"flags":"_D_"},
-            {"pts":0,"duration":512,"flags":"K__"},
-            {"pts":1024,"flags":"___"},
-            {"pts":512,"duration":512,"flags":"___"}],
-          "streams":[{"codec_name":"vp9","pix_fmt":"yuv420p","width":320,"height":240,
-            "sample_aspect_ratio":"1:1","color_transfer":"unknown","time_base":"1/15360",
-            "tags":{"alpha_mode":"1"}}]}"#;
-        let p = parse_compact(compact).unwrap();
-        assert_eq!(p, parse(json).unwrap());
-        assert!(p.alpha);
-        assert_eq!(p.timeline.len(), Some(3));
-        assert!(parse_compact(b"").is_err());
-        assert!(parse_compact(b"packet|pts=x|flags=K_\nstream|time_base=1/30\n").is_err());
-        let untimed = b"packet|pts=N/A|flags=K_\nstream|codec_name=h264|time_base=1/30\n";
-        assert!(parse_compact(untimed).is_err());
-    }
-
-    #[test]
-    fn untimed_or_ambiguous_streams_are_refused() {
-        assert!(parse(br#"{"streams":[],"packets":[]}"#).is_err());
+    fn untimed_ambiguous_or_unreadable_streams_are_refused() {
+        assert!(parse(b"").is_err());
         assert!(parse(b"garbage").is_err());
-        let same = br#"{"packets":[{"pts":0,"flags":"K_"},{"pts":0,"flags":"__"}],
-            "streams":[{"codec_name":"h264","time_base":"1/30"}]}"#;
+        assert!(parse(b"packet|pts=x|flags=K_\nstream|time_base=1/30\n").is_err());
+        let same = b"packet|pts=0|flags=K_\npacket|pts=0|flags=__\n\
+            stream|codec_name=h264|time_base=1/30\n";
         assert!(parse(same)
             .unwrap_err()
             .contains("share the presentation time"));
-        let untimed =
-            br#"{"packets":[{"flags":"K_"}],"streams":[{"codec_name":"h264","time_base":"1/30"}]}"#;
+        let untimed = b"packet|pts=N/A|flags=K_\nstream|codec_name=h264|time_base=1/30\n";
         assert!(parse(untimed).is_err());
+        let no_pts = b"packet|flags=K_\nstream|codec_name=h264|time_base=1/30\n";
+        assert!(parse(no_pts).is_err());
     }
 }
