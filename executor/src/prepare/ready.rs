@@ -127,15 +127,14 @@ pub(super) async fn prepare_source(
             });
         }
     }
-    let ffprobe = context.tools.ffprobe.clone()?;
     let run_probe = || {
         let (ffprobe, path, limits) = (
-            ffprobe.clone(),
+            context.tools.ffprobe.clone(),
             resolved.path.clone(),
             context.limits.clone(),
         );
         async move {
-            tokio::task::spawn_blocking(move || probe(&ffprobe, &path, &limits))
+            tokio::task::spawn_blocking(move || probe(|| ffprobe, &path, &limits))
                 .await
                 .map_err(|_| ExtractError::Cancelled)?
                 .map_err(ExtractError::from)

@@ -37,7 +37,9 @@ fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+                // mp4-atom reports each box it does not know as an error;
+                // for framex that only means ffprobe reads the file.
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,mp4_atom=off")),
         )
         .with_writer(std::io::stderr)
         .init();

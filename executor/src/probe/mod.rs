@@ -1,19 +1,30 @@
-//! Probing sources with ffprobe: the stream's facts and every frame's
-//! presentation time, once per source identity, remembered in the store.
+//! Probing sources: the stream's facts and every frame's presentation time,
+//! once per source identity, remembered in the store.
 //!
 //! Frame times come from the packets (no decoding): presentation order,
 //! relative to the first frame, with packets the demuxer flags to discard
 //! (edit lists) left out. Two frames at one time, or a stream without
 //! timestamps, cannot be planned exactly: that is an `invalid_media` error,
 //! never a guess.
+//!
+//! Two readers give the same packets ([`Raw`]), read by one [`from_raw`]:
+//! - [`mp4`]: the index of an MP4/MOV file with one H.264 video track, read
+//!   in-process from its sample tables (no process, no packet read; an hour
+//!   of video in milliseconds). It answers only where it knows what ffprobe
+//!   would say, and otherwise declines with the reason;
+//! - [`compact`]: ffprobe, for everything else and for every error.
 
-use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
 use framex_core::{DecodeSource, SourceFacts, SourceIdentity, TimeBase, Timeline};
 use serde::{Deserialize, Serialize};
 
-use crate::process::{self, Limits, ToolError};
+use crate::process::{Limits, ToolError};
+
+mod compact;
+pub mod mp4;
+
+pub use compact::{ffprobe, parse};
 
 /// Version of the stored probe format; bump when [`Probe`] changes meaning.
 const PROBE_VERSION: u32 = 2;
@@ -77,122 +88,50 @@ impl Probe {
 }
 
 /// Runs ffprobe on `path`.
-pub fn probe(ffprobe: &Path, path: &Path, limits: &Limits) -> Result<Probe, ProbeError> {
-    let args: Vec<OsString> = [
-        "-v",
-        "error",
-        "-select_streams",
-        "v:0",
-        "-show_entries",
-        "stream=codec_name,pix_fmt,width,height,sample_aspect_ratio,color_transfer,time_base:\
-         stream_tags=alpha_mode:packet=pts,duration,flags",
-        // One line per section, `key=value|…`: a fifth less of ffprobe's
-        // time than JSON on a long source, and quicker to read.
-        "-of",
-        "compact",
-    ]
-    .iter()
-    .map(OsString::from)
-    .chain([path.as_os_str().to_owned()])
-    .collect();
-    let invalid = |detail: String| ProbeError::InvalidMedia {
-        path: path.to_path_buf(),
-        detail,
-    };
-    let out = process::output("ffprobe", ffprobe, &args, limits).map_err(|e| match e {
-        ToolError::Failed { stderr_tail, .. } => invalid(stderr_tail),
-        other => other.into(),
-    })?;
-    parse(&out).map_err(invalid)
-}
-
-#[derive(Default)]
-struct Raw {
-    streams: Vec<RawStream>,
-    packets: Vec<RawPacket>,
-}
-
-#[derive(Default)]
-struct RawStream {
-    codec_name: Option<String>,
-    pix_fmt: Option<String>,
-    width: Option<u32>,
-    height: Option<u32>,
-    sample_aspect_ratio: Option<String>,
-    color_transfer: Option<String>,
-    time_base: Option<String>,
-    tags: std::collections::BTreeMap<String, String>,
-}
-
-struct RawPacket {
-    pts: Option<i64>,
-    duration: Option<i64>,
-    flags: String,
-}
-
-/// Parses ffprobe's `-of compact` output: a `stream|key=value|…` line and
-/// one `packet|…` line per packet; `N/A` is no value.
-pub fn parse(text: &[u8]) -> Result<Probe, String> {
-    let text = std::str::from_utf8(text).map_err(|_| "unreadable ffprobe output: not UTF-8")?;
-    let mut raw = Raw::default();
-    for line in text.lines() {
-        let mut fields = line.split('|');
-        let section = fields.next().unwrap_or_default();
-        let pairs = fields
-            .filter_map(|f| f.split_once('='))
-            .filter(|(_, v)| *v != "N/A");
-        match section {
-            "stream" => {
-                let mut stream = RawStream::default();
-                for (key, value) in pairs {
-                    let value = value.to_string();
-                    match key {
-                        "codec_name" => stream.codec_name = Some(value),
-                        "pix_fmt" => stream.pix_fmt = Some(value),
-                        "width" => stream.width = Some(number(&value, line)?),
-                        "height" => stream.height = Some(number(&value, line)?),
-                        "sample_aspect_ratio" => stream.sample_aspect_ratio = Some(value),
-                        "color_transfer" => stream.color_transfer = Some(value),
-                        "time_base" => stream.time_base = Some(value),
-                        _ => {
-                            if let Some(tag) = key.strip_prefix("tag:") {
-                                stream.tags.insert(tag.to_string(), value);
-                            }
-                        }
-                    }
-                }
-                raw.streams.push(stream);
-            }
-            "packet" => {
-                let mut packet = RawPacket {
-                    pts: None,
-                    duration: None,
-                    flags: String::new(),
-                };
-                for (key, value) in pairs {
-                    match key {
-                        "pts" => packet.pts = Some(number(value, line)?),
-                        "duration" => packet.duration = Some(number(value, line)?),
-                        "flags" => packet.flags = value.to_string(),
-                        _ => {}
-                    }
-                }
-                raw.packets.push(packet);
-            }
-            _ => {}
-        }
+/// Probes `path`: from its MP4 index when [`mp4::read`] can, else with
+/// ffprobe (`ffprobe` is asked for only then).
+pub fn probe(
+    ffprobe: impl FnOnce() -> Result<PathBuf, ToolError>,
+    path: &Path,
+    limits: &Limits,
+) -> Result<Probe, ProbeError> {
+    match mp4::read(path) {
+        Ok(probe) => return Ok(probe),
+        Err(why) => tracing::debug!(path = %path.display(), %why, "ffprobe reads this source"),
     }
-    from_raw(raw)
+    compact::ffprobe(&ffprobe()?, path, limits)
 }
 
-/// A number in a line of `-of compact` output.
-fn number<T: std::str::FromStr>(value: &str, line: &str) -> Result<T, String> {
-    value
-        .parse()
-        .map_err(|_| format!("unreadable ffprobe output: {line:?}"))
+/// A source's packets and its video stream's facts, as ffprobe names them.
+#[derive(Default)]
+pub(crate) struct Raw {
+    pub(crate) streams: Vec<RawStream>,
+    /// In decode order.
+    pub(crate) packets: Vec<RawPacket>,
 }
 
-fn from_raw(raw: Raw) -> Result<Probe, String> {
+#[derive(Default)]
+pub(crate) struct RawStream {
+    pub(crate) codec_name: Option<String>,
+    pub(crate) pix_fmt: Option<String>,
+    pub(crate) width: Option<u32>,
+    pub(crate) height: Option<u32>,
+    /// `n:d`.
+    pub(crate) sample_aspect_ratio: Option<String>,
+    pub(crate) color_transfer: Option<String>,
+    /// `n/d`.
+    pub(crate) time_base: Option<String>,
+    pub(crate) tags: std::collections::BTreeMap<String, String>,
+}
+
+pub(crate) struct RawPacket {
+    pub(crate) pts: Option<i64>,
+    pub(crate) duration: Option<i64>,
+    /// `K` keyframe, `D` discard (ffprobe's letters).
+    pub(crate) flags: String,
+}
+
+pub(crate) fn from_raw(raw: Raw) -> Result<Probe, String> {
     let stream = raw.streams.into_iter().next().ok_or("no video stream")?;
     let time_base = stream
         .time_base
@@ -290,7 +229,7 @@ fn from_raw(raw: Raw) -> Result<Probe, String> {
     })
 }
 
-fn parse_ratio(text: &str, separator: char) -> Option<(u32, u32)> {
+pub(crate) fn parse_ratio(text: &str, separator: char) -> Option<(u32, u32)> {
     let (n, d) = text.split_once(separator)?;
     let (n, d) = (n.trim().parse::<u32>().ok()?, d.trim().parse::<u32>().ok()?);
     (n > 0 && d > 0).then_some((n, d))
@@ -326,55 +265,4 @@ pub enum ProbeError {
     /// ffprobe could not run, or was stopped.
     #[error(transparent)]
     Tool(#[from] ToolError),
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn parses_ffprobe_output_in_presentation_order_without_discarded_packets() {
-        let out = b"packet|pts=-512|duration=512|flags=_D_\n\
-            packet|pts=0|duration=512|flags=K__\n\
-            packet|pts=1024|duration=N/A|flags=___\n\
-            packet|pts=512|duration=512|flags=___\n\
-            stream|codec_name=vp9|pix_fmt=yuv420p|width=320|height=240|sample_aspect_ratio=1:1|\
-            color_transfer=unknown|time_base=1/15360|tag:alpha_mode=1\n";
-        let p = parse(out).unwrap();
-        assert!(p.alpha);
-        assert_eq!(p.sar, None);
-        assert_eq!(p.first_pts, 0);
-        assert_eq!(p.timeline.len(), Some(3));
-        assert_eq!(p.timeline.pts(2), 1024);
-        assert_eq!(p.timeline.end(), Some(1536));
-        assert_eq!(p.duration_us(), 100_000);
-        assert_eq!(p.decode_source().codec, "vp9");
-    }
-
-    #[test]
-    fn a_stream_starting_late_is_relative_to_its_first_frame() {
-        let out = b"packet|pts=903003|duration=3003|flags=K_\n\
-            packet|pts=900000|duration=3003|flags=K_\n\
-            stream|codec_name=mpeg2video|pix_fmt=yuv420p|sample_aspect_ratio=16:15|time_base=1/90000\n";
-        let p = parse(out).unwrap();
-        assert_eq!(p.first_pts, 900_000);
-        assert_eq!(p.timeline.pts(1), 3003);
-        assert_eq!(p.sar, Some((16, 15)));
-    }
-
-    #[test]
-    fn untimed_ambiguous_or_unreadable_streams_are_refused() {
-        assert!(parse(b"").is_err());
-        assert!(parse(b"garbage").is_err());
-        assert!(parse(b"packet|pts=x|flags=K_\nstream|time_base=1/30\n").is_err());
-        let same = b"packet|pts=0|flags=K_\npacket|pts=0|flags=__\n\
-            stream|codec_name=h264|time_base=1/30\n";
-        assert!(parse(same)
-            .unwrap_err()
-            .contains("share the presentation time"));
-        let untimed = b"packet|pts=N/A|flags=K_\nstream|codec_name=h264|time_base=1/30\n";
-        assert!(parse(untimed).is_err());
-        let no_pts = b"packet|flags=K_\nstream|codec_name=h264|time_base=1/30\n";
-        assert!(parse(no_pts).is_err());
-    }
 }
