@@ -218,7 +218,9 @@ fn ffprobe_is_killed_at_the_timeout() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let ffprobe = fake_tool(d, "ffprobe", "exec sleep 60");
-    let composition = composition(d, "composition.json", &[el("e", &cfr_clip(), 0.0, 1.0)]);
+    // MPEG-TS: only ffprobe reads it (an MP4's index is read in-process).
+    let ts = framex_tests::clips::mpeg2_ts().path;
+    let composition = composition(d, "composition.json", &[el("e", &ts, 0.0, 1.0)]);
     let started = Instant::now();
     let run = Extract::new(&composition, &d.join("out"), None)
         .with_args(&["--timeout", "1"])

@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 
 use framex_executor::probe::{ffprobe, mp4, Probe};
 use framex_executor::process::Limits;
+use framex_tests::check::{composition, el, Extract};
 use framex_tests::clips::{self, h264_clip, make_clip};
 use std::time::Duration;
 
@@ -162,4 +163,26 @@ fn on_the_matrix_the_index_agrees_or_declines_and_answers_plain_h264() {
             if answered { "index" } else { "ffprobe" }
         );
     }
+}
+
+#[test]
+fn a_cold_run_on_an_mp4_starts_no_ffprobe() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let clip = clips::cfr_clip();
+    let c = composition(d, "composition.json", &[el("e", &clip, 0.5, 1.0)]);
+    let out = d.join("out");
+    // No ffprobe at all: the index is enough to plan and decode.
+    let run = Extract::new(&c, &out, Some(&d.join("cache")))
+        .with_env("FRAMEX_FFPROBE", "/nonexistent/ffprobe")
+        .run();
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    run.assert_ok(&out, "e", 30, "png");
+    // A source only ffprobe reads still needs it, and says so.
+    let ts = clips::mpeg2_ts().path;
+    let c = composition(d, "ts.json", &[el("ts", &ts, 0.0, 1.0)]);
+    let run = Extract::new(&c, &d.join("out-ts"), None)
+        .with_env("FRAMEX_FFPROBE", "/nonexistent/ffprobe")
+        .run();
+    run.assert_failed(&d.join("out-ts"), "ts", "ffmpeg_unavailable", false);
 }
