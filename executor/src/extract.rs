@@ -373,10 +373,7 @@ fn publish(
     failed: &mut Option<ExtractError>,
     made: &mut BTreeMap<String, BTreeMap<i64, BlobRef>>,
 ) {
-    let records: Vec<(i64, BlobRef)> = pending
-        .iter()
-        .map(|(pts, p)| (*pts, p.blob.clone()))
-        .collect();
+    let records: Vec<(i64, BlobRef)> = pending.iter().map(|(pts, p)| (*pts, p.blob)).collect();
     let blobs = pending.into_iter().map(|(_, p)| p).collect();
     let result = store
         .publish_blobs(blobs)

@@ -147,8 +147,8 @@ pub fn fan_out(
         .zip(element.shown())
         .find(|&(j, _)| wanted(j))
         .and_then(|(_, f)| blob_of(timeline.pts(f)))
-        .map_or("png".to_string(), |b| b.ext.clone());
-    let result = fill_element_dir(target, &first_ext, frames, links);
+        .map_or("png", |b| b.ext);
+    let result = fill_element_dir(target, first_ext, frames, links);
     result.map_err(|e| match missing {
         Some(pts) => ExtractError::bad_output(format!(
             "the frame at {pts} (time base {}) of element {} was never made",

@@ -87,7 +87,7 @@ impl Stored {
                     continue;
                 }
                 if let Some(blob) = self.blob(&element.recipe, pts) {
-                    used.push((element.recipe.clone(), pts, blob.clone()));
+                    used.push((element.recipe.clone(), pts, *blob));
                 }
             }
         }
@@ -114,7 +114,7 @@ impl Stored {
                 .collect()
         });
         for (key, pts, blob) in &bad {
-            tracing::warn!(%key, pts, digest = %blob.digest, "a stored frame is damaged; making it again");
+            tracing::warn!(%key, pts, digest = %blob.hex(), "a stored frame is damaged; making it again");
             store.discard_blob(blob);
             if let Some(index) = self.frames.get_mut(key) {
                 index.remove(pts);

@@ -84,7 +84,7 @@ impl Farm<'_> {
             self.local
                 .entry(key.clone())
                 .or_default()
-                .extend(made.iter().map(|(p, b)| (*p, b.clone())));
+                .extend(made.iter().map(|(p, b)| (*p, *b)));
         }
         for work in &works {
             if let Some(Err(err)) = extracted.runs.get(&work.id) {

@@ -54,7 +54,7 @@ impl Farm<'_> {
                 .filter_map(|&f| {
                     let pts = work.probe.timeline.pts(f);
                     let blob = self.local.get(&work.recipe_key)?.get(&pts)?;
-                    Some((pts, blob.clone()))
+                    Some((pts, *blob))
                 })
                 .collect();
             let store = self.store;
@@ -105,7 +105,7 @@ impl Farm<'_> {
             .missing(needed)
             .into_iter()
             .filter_map(|(key, pts)| {
-                let blob = self.remote_index.blob(&key, pts)?.clone();
+                let blob = *self.remote_index.blob(&key, pts)?;
                 Some((key, pts, blob))
             })
             .collect();
@@ -124,7 +124,7 @@ impl Farm<'_> {
                     got = remote.get_blob(&blob).await;
                 }
                 let result = match got {
-                    Ok(Some(bytes)) => store.put_blob(&bytes, &blob.ext).map(Some).map_err(|e| {
+                    Ok(Some(bytes)) => store.put_blob(&bytes, blob.ext).map(Some).map_err(|e| {
                         RemoteError::Unavailable {
                             store: store.root().display().to_string(),
                             op: "storing a fetched frame".into(),
@@ -147,7 +147,7 @@ impl Farm<'_> {
                     self.local
                         .entry(key.clone())
                         .or_default()
-                        .insert(pts, stored.clone());
+                        .insert(pts, stored);
                     records.entry(key).or_default().push((pts, stored));
                 }
                 // Missing or wrong: never used; made here.

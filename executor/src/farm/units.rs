@@ -88,7 +88,7 @@ impl Farm<'_> {
             let local = self.local.entry(key.clone()).or_default();
             for n in frames.values() {
                 if let Some(blob) = self.planned.stored.blob(key, n.pts) {
-                    local.insert(n.pts, blob.clone());
+                    local.insert(n.pts, *blob);
                 }
             }
         }

@@ -4,8 +4,6 @@ use std::fs;
 use std::io::{self, Write};
 use std::path::PathBuf;
 
-use serde::{Deserialize, Serialize};
-
 use super::Store;
 
 /// A blob written but not yet published: its temporary file (none when the
@@ -26,24 +24,63 @@ impl PendingBlob {
     }
 }
 
-/// A stored frame: its digest (the name), size and file extension.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+/// A stored frame: its digest (the name), size and file extension. Small
+/// and allocation-free: a run keeps one per frame it made until the fan-out.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct BlobRef {
-    /// Lower-case hex blake3 digest of the bytes.
-    pub digest: String,
+    /// The blake3 digest of the bytes (named in lower-case hex).
+    pub digest: [u8; 32],
     /// Size in bytes.
     pub size: u64,
     /// `png` or `jpg`.
-    pub ext: String,
+    pub ext: &'static str,
+}
+
+impl BlobRef {
+    /// The blob of `bytes`.
+    pub fn of(bytes: &[u8], ext: &'static str) -> Self {
+        BlobRef {
+            digest: *blake3::hash(bytes).as_bytes(),
+            size: bytes.len() as u64,
+            ext,
+        }
+    }
+
+    /// A blob named by a lower-case hex digest and an extension (`png` or
+    /// `jpg`), as files and index lines name it; `None` for any other name.
+    pub fn parse(digest: &str, size: u64, ext: &str) -> Option<Self> {
+        let ext = match ext {
+            "png" => "png",
+            "jpg" => "jpg",
+            _ => return None,
+        };
+        let lower = digest.bytes().all(|b| !b.is_ascii_uppercase());
+        let digest = blake3::Hash::from_hex(digest).ok().filter(|_| lower)?;
+        Some(BlobRef {
+            digest: *digest.as_bytes(),
+            size,
+            ext,
+        })
+    }
+
+    /// The digest in lower-case hex.
+    pub fn hex(&self) -> impl std::fmt::Display + std::ops::Deref<Target = str> {
+        blake3::Hash::from_bytes(self.digest).to_hex()
+    }
+
+    /// Whether `hash` is this blob's digest (compared in constant time).
+    pub fn is(&self, hash: blake3::Hash) -> bool {
+        hash == blake3::Hash::from_bytes(self.digest)
+    }
 }
 
 impl Store {
     /// Where a blob lives.
     pub fn blob_path(&self, blob: &BlobRef) -> PathBuf {
-        let d = &blob.digest;
+        let d = blob.hex();
         self.versioned()
             .join("blobs")
-            .join(&d[..2.min(d.len())])
+            .join(&d[..2])
             .join(format!("{d}.{}", blob.ext))
     }
 
@@ -51,9 +88,9 @@ impl Store {
     /// name). A blob that exists already is kept when its bytes hash to its
     /// name; a damaged one is replaced (it may hold the right size and the
     /// wrong bytes).
-    pub fn put_blob(&self, bytes: &[u8], ext: &str) -> io::Result<BlobRef> {
+    pub fn put_blob(&self, bytes: &[u8], ext: &'static str) -> io::Result<BlobRef> {
         let pending = self.write_blob(bytes, ext)?;
-        let blob = pending.blob.clone();
+        let blob = pending.blob;
         self.publish_blobs(vec![pending])?;
         Ok(blob)
     }
@@ -62,12 +99,8 @@ impl Store {
     /// name): [`Store::publish_blobs`] makes a batch of them durable with
     /// one filesystem sync and renames them into place. Nothing is written
     /// when the blob exists already with the right bytes.
-    pub fn write_blob(&self, bytes: &[u8], ext: &str) -> io::Result<PendingBlob> {
-        let blob = BlobRef {
-            digest: blake3::hash(bytes).to_hex().to_string(),
-            size: bytes.len() as u64,
-            ext: ext.to_string(),
-        };
+    pub fn write_blob(&self, bytes: &[u8], ext: &'static str) -> io::Result<PendingBlob> {
+        let blob = BlobRef::of(bytes, ext);
         let path = self.blob_path(&blob);
         let present = fs::symlink_metadata(&path).is_ok_and(|m| m.is_file());
         if present && self.check_blob(&blob) {
@@ -134,7 +167,7 @@ impl Store {
         }
         let mut hasher = blake3::Hasher::new();
         match hasher.update_reader(file) {
-            Ok(_) => hasher.finalize().to_hex().as_str() == blob.digest,
+            Ok(_) => blob.is(hasher.finalize()),
             Err(_) => false,
         }
     }
@@ -163,7 +196,7 @@ mod tests {
             .collect();
         // The blob stored already is not written again.
         assert!(pending[0].tmp.is_none());
-        let blobs: Vec<BlobRef> = pending.iter().map(|p| p.blob.clone()).collect();
+        let blobs: Vec<BlobRef> = pending.iter().map(|p| p.blob).collect();
         assert!(blobs[1..].iter().all(|b| !store.check_blob(b)));
         store.publish_blobs(pending).unwrap();
         assert_eq!(blobs[0], old);

@@ -77,19 +77,9 @@ struct IndexFile {
 /// index.
 type BlobKey = ([u8; 32], bool);
 
-/// The key of a blob named `digest`.`ext`, if an index can name it.
-fn blob_key(digest: &str, ext: &str) -> Option<BlobKey> {
-    let jpg = match ext {
-        "png" => false,
-        "jpg" => true,
-        _ => return None,
-    };
-    // Stored digests are lower-case hex; `from_hex` would take upper case too.
-    if digest.bytes().any(|b| b.is_ascii_uppercase()) {
-        return None;
-    }
-    let hash = blake3::Hash::from_hex(digest).ok()?;
-    Some((*hash.as_bytes(), jpg))
+/// The key of a blob.
+fn blob_key(blob: &BlobRef) -> BlobKey {
+    (blob.digest, blob.ext == "jpg")
 }
 
 impl Store {
@@ -102,21 +92,16 @@ impl Store {
     fn file_key(&self, path: &Path) -> Option<BlobKey> {
         let name = path.file_name()?.to_str()?;
         let (digest, ext) = name.split_once('.')?;
-        let key = blob_key(digest, ext)?;
-        let blob = BlobRef {
-            digest: digest.to_string(),
-            size: 0,
-            ext: ext.to_string(),
-        };
-        (self.blob_path(&blob) == path).then_some(key)
+        let blob = BlobRef::parse(digest, 0, ext)?;
+        (self.blob_path(&blob) == path).then_some(blob_key(&blob))
     }
 
     /// Where the blob of `key` lives.
     fn key_path(&self, (digest, jpg): &BlobKey) -> PathBuf {
         let blob = BlobRef {
-            digest: blake3::Hash::from_bytes(*digest).to_hex().to_string(),
+            digest: *digest,
             size: 0,
-            ext: if *jpg { "jpg" } else { "png" }.to_string(),
+            ext: if *jpg { "jpg" } else { "png" },
         };
         self.blob_path(&blob)
     }
@@ -141,7 +126,7 @@ impl Store {
                             .and_then(|l| std::str::from_utf8(l).ok())
                             .and_then(parse_line);
                         if let Some((_, blob)) = record {
-                            blobs.extend(blob_key(&blob.digest, &blob.ext));
+                            blobs.push(blob_key(&blob));
                         }
                         line.clear();
                     }
@@ -403,12 +388,5 @@ fn for_each_file_under(dir: &Path, mut f: impl FnMut(PathBuf, fs::Metadata)) {
         } else if meta.is_file() {
             f(entry.path(), meta);
         }
-    }
-}
-
-impl BlobRef {
-    /// The file extension of a format.
-    pub fn ext_of(format: framex_core::ImageFormat) -> &'static str {
-        format.extension()
     }
 }

@@ -173,7 +173,7 @@ pub(super) fn parse_index(bytes: &[u8]) -> (Vec<Record>, Vec<usize>) {
 }
 
 fn body(pts: i64, blob: &BlobRef) -> String {
-    format!("{pts} {} {} {}", blob.digest, blob.size, blob.ext)
+    format!("{pts} {} {} {}", blob.hex(), blob.size, blob.ext)
 }
 
 fn check(body: &str) -> String {
@@ -197,22 +197,10 @@ pub(super) fn parse_line(line: &str) -> Option<Record> {
     let digest = parts.next()?;
     let size = parts.next()?.parse().ok()?;
     let ext = parts.next()?;
-    let valid = digest.len() == 64
-        && digest
-            .bytes()
-            .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
-        && matches!(ext, "png" | "jpg")
-        && parts.next().is_none();
-    valid.then(|| {
-        (
-            pts,
-            BlobRef {
-                digest: digest.to_string(),
-                size,
-                ext: ext.to_string(),
-            },
-        )
-    })
+    if parts.next().is_some() {
+        return None;
+    }
+    Some((pts, BlobRef::parse(digest, size, ext)?))
 }
 
 #[cfg(test)]
@@ -235,7 +223,7 @@ mod tests {
         let store = Store::open(dir.path()).unwrap();
         let blob = store.put_blob(b"frame bytes", "png").unwrap();
         store
-            .append_index("ab12", &[(0, blob.clone()), (512, blob.clone())])
+            .append_index("ab12", &[(0, blob), (512, blob)])
             .unwrap();
         let index = store.read_index("ab12").unwrap().records;
         assert_eq!(index.len(), 2);
@@ -263,8 +251,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path()).unwrap();
         let blob = store.put_blob(b"frame bytes", "png").unwrap();
-        store.append_index("cd34", &[(0, blob.clone())]).unwrap();
-        store.append_index("cd34", &[(1, blob.clone())]).unwrap();
+        store.append_index("cd34", &[(0, blob)]).unwrap();
+        store.append_index("cd34", &[(1, blob)]).unwrap();
         let path = store.index_path("cd34");
         let len = fs::metadata(&path).unwrap().len();
         fs::File::options()
@@ -273,9 +261,7 @@ mod tests {
             .unwrap()
             .set_len(len - 20)
             .unwrap();
-        store
-            .append_index("cd34", &[(2, blob.clone()), (3, blob.clone())])
-            .unwrap();
+        store.append_index("cd34", &[(2, blob), (3, blob)]).unwrap();
         let read = store.read_index("cd34").unwrap();
         assert_eq!(read.records.keys().copied().collect::<Vec<_>>(), [0, 2, 3]);
         assert_eq!(read.damaged_lines, 1);

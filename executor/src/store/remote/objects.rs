@@ -15,8 +15,8 @@ use crate::store::BlobRef;
 
 impl RemoteStore {
     pub(super) fn blob_path(&self, blob: &BlobRef) -> ObjectPath {
-        let d = &blob.digest;
-        self.path(&format!("blobs/{}/{d}.{}", &d[..2.min(d.len())], blob.ext))
+        let d = blob.hex();
+        self.path(&format!("blobs/{}/{d}.{}", &d[..2], blob.ext))
     }
 
     /// Uploads a blob (its bytes must hash to its digest). A blob that is
@@ -44,10 +44,9 @@ impl RemoteStore {
         else {
             return Ok(None);
         };
-        if bytes.len() as u64 != blob.size || blake3::hash(&bytes).to_hex().as_str() != blob.digest
-        {
+        if bytes.len() as u64 != blob.size || !blob.is(blake3::hash(&bytes)) {
             self.stats.bad_blobs.fetch_add(1, Ordering::Relaxed);
-            tracing::warn!(store = %self.url, digest = %blob.digest, "a downloaded frame does not match its digest; ignoring it");
+            tracing::warn!(store = %self.url, digest = %blob.hex(), "a downloaded frame does not match its digest; ignoring it");
             return Ok(None);
         }
         Ok(Some(bytes))
