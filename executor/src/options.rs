@@ -82,8 +82,24 @@ impl RunOptions {
     }
 }
 
-/// Decoders for `cores` cores: ffmpeg's decoders are threaded themselves,
-/// so one process keeps two cores busy; more only pay off with more cores.
+/// Decoders for `cores` cores: a quarter of them (ffmpeg's decoders are
+/// threaded themselves), but two from two cores on: one decoder alone
+/// leaves cores idle while it starts and while it waits on the encoders.
+/// Measured on 2 cores, `--jobs 2` against 1, cold, three runs each: 1080p
+/// H.264 2577–2954 ms against 2891–4487, MPEG-2 real footage 734–819
+/// against 836–884, a 320×240 clip 216–243 against 232–249.
 pub fn default_decoders(cores: usize) -> usize {
-    (cores / 4).clamp(1, 8)
+    (cores / 4).clamp(cores.clamp(1, 2), 8)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn decoders_are_a_quarter_of_the_cores_but_two_from_two_cores() {
+        let d = super::default_decoders;
+        assert_eq!(
+            [d(0), d(1), d(2), d(4), d(8), d(12), d(16), d(64)],
+            [1, 1, 2, 2, 2, 3, 4, 8]
+        );
+    }
 }

@@ -100,7 +100,7 @@ pub enum Command {
         #[command(flatten)]
         cache: CacheArgs,
         /// At most this many ffmpeg processes at once (default: a quarter of
-        /// the CPU cores, at least 1).
+        /// the CPU cores, at least 2 from 2 cores on).
         #[arg(long, short)]
         jobs: Option<usize>,
         /// Encoder threads (default: CPU cores).
