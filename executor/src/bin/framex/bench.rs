@@ -61,7 +61,8 @@ pub struct BenchReport {
     pub jobs: usize,
     /// Per scenario.
     pub scenarios: Vec<ScenarioResult>,
-    /// Ratios across scenarios: `dup3 ÷ single` (cold).
+    /// Ratios of a scenario to the composition measured alongside it:
+    /// `dup3 ÷ single`, `overlap ÷ union` (cold).
     pub ratios: BTreeMap<String, stats::Ratio>,
     /// Scenarios or sections left out, and why.
     pub skipped: Vec<String>,
@@ -178,16 +179,10 @@ pub fn bench(args: &BenchArgs, tools: &Tools) -> Result<ExitCode, String> {
         }
         report.scenarios.push(result);
     }
-    let cold = |name: &str| {
-        report
-            .scenarios
-            .iter()
-            .find(|s| s.name == name)
-            .map(|s| &s.cold_ms)
-    };
-    if let (Some(d), Some(s)) = (cold("dup3"), cold("single")) {
-        if let Some(r) = stats::Ratio::of(d, s) {
-            report.ratios.insert("dup3 ÷ single (cold)".into(), r);
+    for s in &report.scenarios {
+        if let (Some(name), Some(r)) = (&s.alongside, &s.cold_over_alongside) {
+            let what = format!("{} ÷ {name} (cold)", s.name);
+            report.ratios.insert(what, r.clone());
         }
     }
     if wanted("plan") {

@@ -43,6 +43,6 @@ pub fn scenario(clip: &Path) -> Scenario {
             fps: 30,
             format: ImageFormat::Png,
         }],
-        union: None,
+        alongside: None,
     }
 }

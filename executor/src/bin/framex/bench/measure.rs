@@ -42,10 +42,12 @@ pub struct ScenarioResult {
     pub cold_ms: Figure,
     /// framex again with the store it filled, ms.
     pub warm_ms: Figure,
-    /// framex cold on one element spanning the union of the elements'
-    /// ranges, ms (overlap only).
+    /// The composition measured alongside (`union`, `single`), if any.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub union_cold_ms: Option<Figure>,
+    pub alongside: Option<String>,
+    /// framex cold on the composition measured alongside, ms.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub alongside_cold_ms: Option<Figure>,
     /// CPU time of the hand-written commands, ms.
     pub ffmpeg_cpu_ms: Figure,
     /// CPU time of framex cold, its ffmpeg decoders included, ms.
@@ -64,9 +66,9 @@ pub struct ScenarioResult {
     pub cold_over_ffmpeg: Option<Ratio>,
     /// warm ÷ cold.
     pub warm_over_cold: Option<Ratio>,
-    /// cold ÷ union cold (overlap only).
+    /// cold ÷ the cold of the composition measured alongside.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub cold_over_union: Option<Ratio>,
+    pub cold_over_alongside: Option<Ratio>,
     /// framex's frames against the rule.
     pub framex_check: FrameCheck,
     /// The hand-written commands' frames against the rule.
@@ -79,9 +81,10 @@ pub fn run_scenario(ctx: &Context, scenario: &Scenario) -> Result<ScenarioResult
     std::fs::create_dir_all(&work).map_err(|e| format!("{}: {e}", work.display()))?;
     let composition = work.join("composition.json");
     write_composition(&composition, &scenario.elements.iter().collect::<Vec<_>>())?;
-    let union_composition = work.join("union.json");
-    if let Some(union) = &scenario.union {
-        write_composition(&union_composition, &[union])?;
+    let alongside_composition = work.join("alongside.json");
+    if let Some(alongside) = &scenario.alongside {
+        let elements: Vec<&Spec> = alongside.elements.iter().collect();
+        write_composition(&alongside_composition, &elements)?;
     }
     // The rule's frames for every element and every hand-written unit.
     let units = units(&scenario.elements);
@@ -102,7 +105,8 @@ pub fn run_scenario(ctx: &Context, scenario: &Scenario) -> Result<ScenarioResult
         .collect();
 
     let (out, cache) = (work.join("framex"), work.join("store"));
-    let (union_out, union_cache) = (work.join("union-out"), work.join("union-store"));
+    let (alongside_out, alongside_cache) =
+        (work.join("alongside-out"), work.join("alongside-store"));
     let mut times: [Vec<Duration>; 4] = Default::default();
     let mut rss: [Vec<f64>; 2] = Default::default();
     let mut cpu: [Vec<f64>; 3] = Default::default();
@@ -145,12 +149,12 @@ pub fn run_scenario(ctx: &Context, scenario: &Scenario) -> Result<ScenarioResult
             }
         }
         last_cold = Some(cold);
-        if scenario.union.is_some() {
-            let _ = std::fs::remove_dir_all(&union_out);
-            let _ = std::fs::remove_dir_all(&union_cache);
+        if scenario.alongside.is_some() {
+            let _ = std::fs::remove_dir_all(&alongside_out);
+            let _ = std::fs::remove_dir_all(&alongside_cache);
             times[3].push(
                 ctx.framex
-                    .extract(&union_composition, &union_out, &union_cache)?
+                    .extract(&alongside_composition, &alongside_out, &alongside_cache)?
                     .wall,
             );
         }
@@ -170,7 +174,8 @@ pub fn run_scenario(ctx: &Context, scenario: &Scenario) -> Result<ScenarioResult
         ffmpeg_ms: Figure::ms(&times[0]),
         cold_ms: Figure::ms(&times[1]),
         warm_ms: Figure::ms(&times[2]),
-        union_cold_ms: scenario.union.as_ref().map(|_| Figure::ms(&times[3])),
+        alongside: scenario.alongside.as_ref().map(|a| a.name.to_string()),
+        alongside_cold_ms: scenario.alongside.as_ref().map(|_| Figure::ms(&times[3])),
         ffmpeg_cpu_ms: Figure::of(std::mem::take(&mut cpu[0])),
         cold_cpu_ms: Figure::of(std::mem::take(&mut cpu[1])),
         cold_own_cpu_ms: Figure::of(std::mem::take(&mut cpu[2])),
@@ -182,10 +187,10 @@ pub fn run_scenario(ctx: &Context, scenario: &Scenario) -> Result<ScenarioResult
     };
     result.cold_over_ffmpeg = Ratio::of(&result.cold_ms, &result.ffmpeg_ms);
     result.warm_over_cold = Ratio::of(&result.warm_ms, &result.cold_ms);
-    result.cold_over_union = result
-        .union_cold_ms
+    result.cold_over_alongside = result
+        .alongside_cold_ms
         .as_ref()
-        .and_then(|u| Ratio::of(&result.cold_ms, u));
+        .and_then(|a| Ratio::of(&result.cold_ms, a));
 
     // Every frame of both sides against the rule.
     let references = references(ctx, &rule, scenario, &units)?;

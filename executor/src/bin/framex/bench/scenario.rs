@@ -50,9 +50,20 @@ pub struct Scenario {
     pub about: String,
     /// Its elements.
     pub elements: Vec<Spec>,
-    /// One element spanning the union of the elements' ranges, measured
-    /// with framex cold too (`overlap ÷ union`).
-    pub union: Option<Spec>,
+    /// Another composition measured with framex cold in the same
+    /// repetitions, right after the scenario's own cold run, so that the
+    /// machine's drift over a bench falls on both alike (`overlap ÷ union`,
+    /// `dup3 ÷ single`).
+    pub alongside: Option<Alongside>,
+}
+
+/// The composition measured alongside a scenario.
+#[derive(Clone, Debug)]
+pub struct Alongside {
+    /// What the ratio calls it (`union`, `single`).
+    pub name: &'static str,
+    /// Its elements.
+    pub elements: Vec<Spec>,
 }
 
 pub(super) fn spec(
@@ -98,7 +109,7 @@ pub fn scenarios(media: &Media, real: Option<&RealClip>) -> Vec<Scenario> {
             name: "single",
             about: on(&format!("one element, {} s at 30 fps, PNG", d * 0.6)),
             elements: vec![spec("a", main, 0.0, d * 0.6, 30, Png)],
-            union: None,
+            alongside: None,
         },
         Scenario {
             name: "dup3",
@@ -106,7 +117,10 @@ pub fn scenarios(media: &Media, real: Option<&RealClip>) -> Vec<Scenario> {
             elements: (1..=3)
                 .map(|i| spec(&format!("a{i}"), main, 0.0, d * 0.6, 30, Png))
                 .collect(),
-            union: None,
+            alongside: Some(Alongside {
+                name: "single",
+                elements: vec![spec("a1", main, 0.0, d * 0.6, 30, Png)],
+            }),
         },
         Scenario {
             name: "overlap",
@@ -115,7 +129,10 @@ pub fn scenarios(media: &Media, real: Option<&RealClip>) -> Vec<Scenario> {
                 spec("a", main, 0.0, d * 0.6, 30, Png),
                 spec("b", main, d * 0.3, d * 0.6, 30, Png),
             ],
-            union: Some(spec("union", main, 0.0, d * 0.9, 30, Png)),
+            alongside: Some(Alongside {
+                name: "union",
+                elements: vec![spec("union", main, 0.0, d * 0.9, 30, Png)],
+            }),
         },
         Scenario {
             name: "mixed",
@@ -130,7 +147,7 @@ pub fn scenarios(media: &Media, real: Option<&RealClip>) -> Vec<Scenario> {
                 spec("j2", main, d * 0.5, d * 0.2, 30, Jpeg),
                 spec("j3", main, d * 0.6, d * 0.2, 30, Jpeg),
             ],
-            union: None,
+            alongside: None,
         },
         Scenario {
             name: "vfr",
@@ -143,19 +160,19 @@ pub fn scenarios(media: &Media, real: Option<&RealClip>) -> Vec<Scenario> {
                 spec("a", vfr, 0.0, d * 0.5, 30, Png),
                 spec("b", vfr, d * 0.25, d * 0.5, 30, Png),
             ],
-            union: None,
+            alongside: None,
         },
         Scenario {
             name: "upsample",
             about: on(&format!("one element, {} s at 60 fps", d * 0.3)),
             elements: vec![spec("a", main, 0.0, d * 0.3, 60, Png)],
-            union: None,
+            alongside: None,
         },
         Scenario {
             name: "small",
             about: "one element, 4 s at 30 fps, PNG, 320x240 H.264 30 fps".into(),
             elements: vec![spec("a", &media.small, 0.0, 4.0, 30, Png)],
-            union: None,
+            alongside: None,
         },
     ];
     if let Some(real) = real {
@@ -166,7 +183,7 @@ pub fn scenarios(media: &Media, real: Option<&RealClip>) -> Vec<Scenario> {
                 real.about, real.seconds, real.fps
             ),
             elements: vec![spec("a", &real.path, 0.0, real.seconds, real.fps, Png)],
-            union: None,
+            alongside: None,
         });
     }
     list
