@@ -63,6 +63,17 @@ fn the_index_gives_ffprobes_probe_for_plain_h264_mp4s() {
         // No edit list: the offsets stand as they are.
         x264("ix_no_editlist.mp4", &["-bf", "2", "-use_editlist", "0"]),
         x264("ix_faststart.mp4", &["-bf", "2", "-movflags", "+faststart"]),
+        // VFR (frames dropped, times jittered): the edit ends inside the
+        // last frame, which ffmpeg shows whole.
+        x264(
+            "ix_vfr_edit.mp4",
+            &[
+                "-vf",
+                "select='not(between(mod(n,90),20,40))',setpts='PTS+if(gt(mod(N,7),3),0.01/TB,0)'",
+                "-fps_mode",
+                "vfr",
+            ],
+        ),
         x264("ix_pasp.mp4", &["-vf", "setsar=4/3"]),
         x264("ix_pasp_square.mp4", &["-vf", "setsar=1"]),
         x264("ix_full_range.mp4", &["-color_range", "pc"]),
@@ -98,7 +109,7 @@ fn the_index_gives_ffprobes_probe_for_plain_h264_mp4s() {
     .into_iter()
     .filter(|path| agrees(path, false))
     .collect();
-    assert_eq!(answered.len(), 14);
+    assert_eq!(answered.len(), 15);
 }
 
 #[test]

@@ -12,7 +12,7 @@
 //! - a display size or matrix other than the coded size (rotation, and
 //!   the aspect ffmpeg derives from a track header);
 //! - negative composition offsets, partial sync samples, and edit lists
-//!   other than one edit that shows every sample.
+//!   other than one edit in which every sample starts.
 //!
 //! `tests/tests/probe_index.rs` holds it to ffprobe's answer on every MP4
 //! and MOV clip of the test matrix.
@@ -287,7 +287,7 @@ fn packets(trak: &Trak, movie_timescale: u32) -> Result<Vec<RawPacket>, String> 
         cts.push(dts + offset);
         dts += i64::from(*delta);
     }
-    let shift = edit_start(trak, movie_timescale, &cts, &deltas)?;
+    let shift = edit_start(trak, movie_timescale, &cts)?;
     let mut sync = vec![stbl.stss.is_none(); count];
     for &n in stbl.stss.iter().flat_map(|s| &s.entries) {
         *sync
@@ -306,15 +306,10 @@ fn packets(trak: &Trak, movie_timescale: u32) -> Result<Vec<RawPacket>, String> 
         .collect())
 }
 
-/// Where the one edit starts in the media (0 without an edit list), when it
-/// shows every sample whole; otherwise the demuxer would discard or cut
-/// samples, and ffprobe is asked.
-fn edit_start(
-    trak: &Trak,
-    movie_timescale: u32,
-    cts: &[i64],
-    deltas: &[u32],
-) -> Result<i64, String> {
+/// Where the one edit starts in the media (0 without an edit list), when
+/// every sample starts inside it; otherwise the demuxer would discard or
+/// cut samples, and ffprobe is asked.
+fn edit_start(trak: &Trak, movie_timescale: u32, cts: &[i64]) -> Result<i64, String> {
     let entries = trak
         .edts
         .as_ref()
@@ -343,14 +338,11 @@ fn edit_start(
     let duration =
         (i128::from(duration) * i128::from(timescale) + i128::from(movie / 2)) / i128::from(movie);
     let first = cts.iter().copied().min().unwrap_or(0);
-    let end = cts
-        .iter()
-        .zip(deltas)
-        .map(|(&c, &d)| c + i64::from(d))
-        .max()
-        .unwrap_or(0);
-    if first != start || i128::from(start) + duration < i128::from(end) {
-        return Err("an edit that does not show every sample whole".into());
+    let last = cts.iter().copied().max().unwrap_or(0);
+    // Every sample starts inside the edit: none is discarded or cut, and
+    // the last one keeps its own duration.
+    if first != start || i128::from(start) + duration <= i128::from(last) {
+        return Err("an edit that does not show every sample".into());
     }
     Ok(start)
 }
