@@ -35,6 +35,8 @@ pub fn ffprobe(ffprobe: &Path, path: &Path, limits: &Limits) -> Result<Probe, Pr
     })?;
     parse(&out).map_err(invalid)
 }
+
+/// Parses ffprobe's `-of compact` output: a `stream|key=value|…` line and
 /// one `packet|…` line per packet; `N/A` is no value.
 pub fn parse(text: &[u8]) -> Result<Probe, String> {
     let text = std::str::from_utf8(text).map_err(|_| "unreadable ffprobe output: not UTF-8")?;

@@ -87,7 +87,6 @@ impl Probe {
     }
 }
 
-/// Runs ffprobe on `path`.
 /// Probes `path`: from its MP4 index when [`mp4::read`] can, else with
 /// ffprobe (`ffprobe` is asked for only then).
 pub fn probe(
@@ -229,7 +228,7 @@ pub(crate) fn from_raw(raw: Raw) -> Result<Probe, String> {
     })
 }
 
-pub(crate) fn parse_ratio(text: &str, separator: char) -> Option<(u32, u32)> {
+fn parse_ratio(text: &str, separator: char) -> Option<(u32, u32)> {
     let (n, d) = text.split_once(separator)?;
     let (n, d) = (n.trim().parse::<u32>().ok()?, d.trim().parse::<u32>().ok()?);
     (n > 0 && d > 0).then_some((n, d))

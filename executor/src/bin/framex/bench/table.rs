@@ -184,20 +184,25 @@ pub fn bench_table(report: &BenchReport) -> String {
             format!("{:.0}", s.warm_ms.median),
         );
     }
-    let _ = writeln!(
-        out,
-        "\nmeasured alongside (in the same repetitions, right after the scenario's cold run), framex cold ms:"
-    );
-    for s in &report.scenarios {
-        if let (Some(name), Some(ms)) = (&s.alongside, &s.alongside_cold_ms) {
-            let _ = writeln!(
-                out,
-                "  {:<9} {name}: {}   the scenario: {}",
-                s.name,
-                spread(ms, 0),
-                spread(&s.cold_ms, 0)
-            );
-        }
+    let alongside: Vec<_> = report
+        .scenarios
+        .iter()
+        .filter_map(|s| Some((s, s.alongside.as_ref()?, s.alongside_cold_ms.as_ref()?)))
+        .collect();
+    if !alongside.is_empty() {
+        let _ = writeln!(
+            out,
+            "\nmeasured alongside (in the same repetitions, right after the scenario's cold run), framex cold ms:"
+        );
+    }
+    for (s, name, ms) in alongside {
+        let _ = writeln!(
+            out,
+            "  {:<9} {name}: {}   the scenario: {}",
+            s.name,
+            spread(ms, 0),
+            spread(&s.cold_ms, 0)
+        );
     }
     let _ = writeln!(out, "\ntargets (issue 13), on the medians:");
     for t in targets(report) {
